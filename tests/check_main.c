@@ -1,0 +1,16 @@
+/* tests/check_main.c — runs every Check suite of tcat. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "tests/suites.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(normalize_suite());
+    srunner_add_suite(sr, segment_suite());
+    srunner_add_suite(sr, tokenizer_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,217 @@
+/* tokenizer/tokenizer.c — the four stages put together (see tokenizer.h). */
+#include "tokenizer/tokenizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "core/buf.h"
+#include "tokenizer/normalize.h"
+#include "tokenizer/pretokenize.h"
+#include "tokenizer/segment.h"
+#include "tokenizer/utf8.h"
+
+struct tcat_tok {
+    tcat_tok_config cfg;
+    tcat_norm *norm;
+    tcat_pretok *pretok; /* NULL when patterns are off or the table is empty */
+    tcat_seg *seg;
+    tcat_buf text;       /* the normalised input of the last run */
+    tcat_spans spans;    /* its tokens */
+    tcat_tok_stats stats;
+};
+
+tcat_status tcat_tok_init(tcat_tok **out, const tcat_tok_config *cfg, tcat_error *err)
+{
+    tcat_tok *t = calloc(1, sizeof *t);
+    if (!t)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = tcat_tok_config_copy(&t->cfg, cfg);
+    if (st != TCAT_OK) {
+        free(t);
+        return tcat_fail(err, st, "out of memory");
+    }
+    st = tcat_norm_init(&t->norm, cfg->nfkc, cfg->casefold);
+    if (st != TCAT_OK) {
+        tcat_fail(err, st, "out of memory");
+        goto fail;
+    }
+    if (cfg->patterns_on) {
+        const char *table = cfg->patterns ? cfg->patterns : tcat_default_patterns;
+        st = tcat_pretok_init(&t->pretok, table, strlen(table), err);
+        if (st != TCAT_OK)
+            goto fail;
+        if (tcat_pretok_count(t->pretok) == 0)
+            tcat_pretok_free(&t->pretok);
+    }
+    st = tcat_seg_init(&t->seg, err);
+    if (st != TCAT_OK)
+        goto fail;
+    *out = t;
+    return TCAT_OK;
+fail:
+    tcat_tok_free(&t);
+    return st;
+}
+
+void tcat_tok_free(tcat_tok **tp)
+{
+    if (!tp || !*tp)
+        return;
+    tcat_tok *t = *tp;
+    tcat_tok_config_clear(&t->cfg);
+    tcat_norm_free(&t->norm);
+    tcat_pretok_free(&t->pretok);
+    tcat_seg_free(&t->seg);
+    tcat_buf_free(&t->text);
+    tcat_spans_free(&t->spans);
+    free(t);
+    *tp = NULL;
+}
+
+const tcat_tok_config *tcat_tok_get_config(const tcat_tok *t) { return &t->cfg; }
+
+void tcat_tok_get_stats(const tcat_tok *t, tcat_tok_stats *s) { *s = t->stats; }
+
+void tcat_tok_reset_stats(tcat_tok *t) { memset(&t->stats, 0, sizeof t->stats); }
+
+/* Segments a piece that holds no protected span. */
+static tcat_status segment(tcat_tok *t, size_t a, size_t b, bool ascii)
+{
+    const char *s = t->text.data;
+    bool kp = t->cfg.keep_punct;
+    return ascii ? tcat_seg_ascii(s + a, b - a, a, kp, &t->spans)
+                 : tcat_seg_icu(t->seg, s + a, b - a, a, kp, &t->spans);
+}
+
+static bool all_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* A chunk with trigger bytes: protected spans become tokens as they are,
+ * the pieces between them are segmented. */
+static tcat_status protect_and_segment(tcat_tok *t, size_t a, size_t b, uint32_t mask,
+                                       bool ascii)
+{
+    const tcat_span *prot;
+    size_t np;
+    tcat_status st = tcat_pretok_find(t->pretok, t->text.data + a, b - a, mask, &prot, &np);
+    if (st != TCAT_OK)
+        return st;
+    if (np == 0)
+        return segment(t, a, b, ascii);
+    size_t at = a;
+    for (size_t k = 0; k < np; k++) {
+        size_t ps = a + prot[k].off, pe = ps + prot[k].len;
+        if (ps > at && (st = segment(t, at, ps, ascii || all_ascii(t->text.data + at, ps - at))))
+            return st;
+        if ((st = tcat_spans_push(&t->spans, ps, pe - ps)))
+            return st;
+        at = pe;
+    }
+    if (at < b)
+        st = segment(t, at, b, ascii || all_ascii(t->text.data + at, b - at));
+    return st;
+}
+
+tcat_status tcat_tok_run(tcat_tok *t, const char *in, size_t len, tcat_tokens *out,
+                         tcat_error *err)
+{
+    t->text.len = 0;
+    t->spans.n = 0;
+    tcat_norm_counts counts = {0, 0};
+    tcat_status st = tcat_norm_run(t->norm, in, len, &t->text, &counts);
+    t->stats.invalid_utf8 += counts.invalid_utf8;
+    t->stats.nul_bytes += counts.nul_bytes;
+    t->stats.bytes_in += len;
+    if (st != TCAT_OK)
+        return tcat_fail(err, st, "normalising text: %s", tcat_strerror(st));
+
+    const unsigned char *s = (const unsigned char *)t->text.data;
+    size_t n = t->text.len;
+    const uint32_t *trig = t->pretok ? tcat_pretok_triggers(t->pretok) : NULL;
+    /* Consecutive chunks that need ICU are handed to it in one call:
+     * [icu_a, icu_b) is the pending run. */
+    size_t icu_a = 0, icu_b = 0;
+    bool icu_open = false;
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == ' ') {
+            i++;
+            continue;
+        }
+        /* A chunk: the bytes up to the next space. */
+        size_t j = i;
+        uint32_t mask = 0;
+        unsigned char hi = 0;
+        if (trig) {
+            for (; j < n && s[j] != ' '; j++) {
+                mask |= trig[s[j]];
+                hi |= s[j];
+            }
+        } else {
+            for (; j < n && s[j] != ' '; j++)
+                hi |= s[j];
+        }
+        bool ascii = hi < 0x80;
+        if (!mask && !ascii) {
+            if (!icu_open)
+                icu_a = i;
+            icu_open = true;
+            icu_b = j;
+            i = j;
+            continue;
+        }
+        if (icu_open) {
+            icu_open = false;
+            if ((st = segment(t, icu_a, icu_b, false)))
+                goto fail;
+        }
+        st = mask ? protect_and_segment(t, i, j, mask, ascii) : segment(t, i, j, true);
+        if (st)
+            goto fail;
+        i = j;
+    }
+    if (icu_open && (st = segment(t, icu_a, icu_b, false)))
+        goto fail;
+    out->text = t->text.data;
+    out->spans = t->spans.v;
+    out->n = t->spans.n;
+    return TCAT_OK;
+fail:
+    return tcat_fail(err, st, "segmenting text: %s", tcat_strerror(st));
+}
+
+size_t tcat_tok_safe_cut(const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    if (len <= 1)
+        return len;
+    for (size_t i = len; i > 0; i--) {
+        unsigned char b = s[i - 1];
+        if (b == ' ' || b == '\t' || b == '\r')
+            return i;
+    }
+    /* No space at all (a long run of Chinese, or base64): cut before the
+     * last code point that starts a grapheme cluster, looking back a few
+     * dozen code points at most. The text goes on after len, so the last
+     * code point in the window may be incomplete: never cut after it. */
+    size_t p = len - 1;
+    while (p > 0 && (s[p] & 0xC0) == 0x80)
+        p--;
+    size_t first = p;
+    for (int tries = 0; tries < 32 && p > 0; tries++) {
+        size_t q = tcat_utf8_prev(s, p);
+        int32_t a, b;
+        tcat_utf8_decode(s + q, p - q, &a);
+        tcat_utf8_decode(s + p, len - p, &b);
+        if (a < 0 || b < 0 || utf8proc_grapheme_break(a, b))
+            return p;
+        p = q;
+    }
+    return first > 0 ? first : len;
+}
