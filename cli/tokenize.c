@@ -35,6 +35,8 @@ const char cmd_tokenize_help[] =
     "                       are cut after a space [1048576]\n"
     "  --unbuffered         write each line's tokens as soon as it is read\n"
     "                       [on when stdin is a terminal]\n"
+    "  --no-fast-paths      send every character through utf8proc and every word\n"
+    "                       through ICU: the same tokens, slower (for checking)\n"
     "  -q, --quiet          no summary of repairs on stderr\n"
     "  --model MODEL        tokenize as MODEL does (not built yet)\n"
     "  -h, --help           this text\n"
@@ -46,6 +48,7 @@ typedef struct options {
     size_t window;
     int unbuffered;
     int quiet;
+    int slow;
 } options;
 
 static tcat_status read_file(const char *path, char **out, tcat_error *err)
@@ -146,7 +149,7 @@ static tcat_status tokenize_stream(tcat_tok *tok, const char *path, const option
 int cmd_tokenize(int argc, char **argv)
 {
     enum { O_KEEP_CASE = 256, O_NO_NFKC, O_KEEP_PUNCT, O_NO_PATTERNS, O_PATTERNS, O_WINDOW,
-           O_UNBUFFERED, O_MODEL };
+           O_UNBUFFERED, O_MODEL, O_NO_FAST };
     static const struct option longopts[] = {
         {"keep-case", no_argument, NULL, O_KEEP_CASE},
         {"no-nfkc", no_argument, NULL, O_NO_NFKC},
@@ -156,6 +159,7 @@ int cmd_tokenize(int argc, char **argv)
         {"window", required_argument, NULL, O_WINDOW},
         {"unbuffered", no_argument, NULL, O_UNBUFFERED},
         {"model", required_argument, NULL, O_MODEL},
+        {"no-fast-paths", no_argument, NULL, O_NO_FAST},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +180,7 @@ int cmd_tokenize(int argc, char **argv)
         case O_PATTERNS: patterns_path = optarg; break;
         case O_UNBUFFERED: o.unbuffered = 1; break;
         case 'q': o.quiet = 1; break;
+        case O_NO_FAST: o.slow = 1; break;
         case O_WINDOW: {
             char *e;
             errno = 0;
@@ -210,6 +215,7 @@ int cmd_tokenize(int argc, char **argv)
         tcat_tok_config_clear(&o.cfg);
         return tcat_status_exit_code(st);
     }
+    tcat_tok_set_fast_paths(tok, !o.slow);
     tcat_buf out = {0};
     char *stdin_only[] = {"-"};
     char **files = optind < argc ? argv + optind : stdin_only;

@@ -11,6 +11,20 @@ struct tcat_norm {
     int32_t *u;      /* UTF-32 scratch for a slow region */
     size_t ucap;
     uint8_t ascii[128]; /* byte -> byte to write; 0 = drop */
+    /* The fate of each BMP code point (enum bmp_fate, 2 bits each),
+     * learnt from utf8proc the first time it is met: saves the property
+     * lookups on every CJK or Cyrillic character. */
+    uint8_t bmp_fate[65536 / 4];
+    uint16_t *bmp_simple; /* BMP_SIMPLE targets, allocated on first use */
+};
+
+enum bmp_fate {
+    BMP_UNKNOWN,
+    BMP_STABLE, /* is_stable: copied as it is */
+    BMP_SLOW,   /* needs the slow path */
+    BMP_SIMPLE  /* a starter that maps to one stable BMP code point, with
+                 * no effect on its neighbours: full-width forms, most
+                 * capital letters, spaces */
 };
 
 /* ASCII controls that are whitespace: TAB LF VT FF CR and the information
@@ -48,6 +62,7 @@ void tcat_norm_free(tcat_norm **n)
     if (!n || !*n)
         return;
     free((*n)->u);
+    free((*n)->bmp_simple);
     free(*n);
     *n = NULL;
 }
@@ -79,6 +94,61 @@ static bool is_stable(const tcat_norm *n, const utf8proc_property_t *p)
             return false;
     }
     return true;
+}
+
+/* When cp (properties p) is a BMP_SIMPLE character, its target. */
+static bool simple_target(const tcat_norm *n, int32_t cp, const utf8proc_property_t *p,
+                          int32_t *to)
+{
+    if (p->combining_class != 0 || p->category == UTF8PROC_CATEGORY_CC ||
+        p->category == UTF8PROC_CATEGORY_CF)
+        return false;
+    if (n->nfkc && ((p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) ||
+                    p->boundclass == UTF8PROC_BOUNDCLASS_V || p->boundclass == UTF8PROC_BOUNDCLASS_T))
+        return false;
+    int32_t buf[8];
+    utf8proc_ssize_t r = utf8proc_decompose_char(cp, buf, 8, n->decompose_opts, NULL);
+    if (r != 1 || buf[0] >= 0x10000)
+        return false;
+    utf8proc_category_t cat = utf8proc_category(buf[0]);
+    if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP) {
+        *to = ' ';
+        return true;
+    }
+    if (!is_stable(n, utf8proc_get_property(buf[0])))
+        return false;
+    *to = buf[0];
+    return true;
+}
+
+/* The fate of BMP code point cp (learnt and remembered). */
+static unsigned bmp_fate(tcat_norm *n, int32_t cp)
+{
+    unsigned shift = (unsigned)(cp & 3) * 2;
+    unsigned v = (n->bmp_fate[cp >> 2] >> shift) & 3;
+    if (v != BMP_UNKNOWN)
+        return v;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    int32_t to;
+    if (is_stable(n, p)) {
+        v = BMP_STABLE;
+    } else if (simple_target(n, cp, p, &to) &&
+               (n->bmp_simple || (n->bmp_simple = malloc(65536 * sizeof(uint16_t))))) {
+        n->bmp_simple[cp] = (uint16_t)to;
+        v = BMP_SIMPLE;
+    } else {
+        v = BMP_SLOW;
+    }
+    n->bmp_fate[cp >> 2] |= (uint8_t)(v << shift);
+    return v;
+}
+
+/* is_stable(cp), through the BMP cache. */
+static bool cp_stable(tcat_norm *n, int32_t cp)
+{
+    if (cp >= 0x10000)
+        return is_stable(n, utf8proc_get_property(cp));
+    return bmp_fate(n, cp) == BMP_STABLE;
 }
 
 static bool is_pictographic(int32_t cp)
@@ -291,9 +361,62 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
             i = j;
             continue;
         }
+        /* A run of 2- and 3-byte characters that are stable or simple
+         * (Cyrillic, Arabic, Devanagari, Thai, CJK, full-width forms, ...):
+         * decoded inline and looked up in the BMP cache. */
+        size_t j = i, w = out->len;
+        for (;;) {
+            int32_t c;
+            size_t k2;
+            if (j + 1 < len && s[j] >= 0xC2 && s[j] <= 0xDF && (s[j + 1] & 0xC0) == 0x80) {
+                c = ((s[j] & 0x1F) << 6) | (s[j + 1] & 0x3F);
+                k2 = 2;
+            } else if (j + 2 < len && (s[j] & 0xF0) == 0xE0 && (s[j + 1] & 0xC0) == 0x80 &&
+                       (s[j + 2] & 0xC0) == 0x80) {
+                c = ((s[j] & 0x0F) << 12) | ((s[j + 1] & 0x3F) << 6) | (s[j + 2] & 0x3F);
+                if (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))
+                    break; /* overlong or surrogate: the general path repairs it */
+                k2 = 3;
+            } else {
+                break;
+            }
+            unsigned fate = (n->bmp_fate[c >> 2] >> ((unsigned)(c & 3) * 2)) & 3;
+            if (fate == BMP_UNKNOWN)
+                fate = bmp_fate(n, c);
+            if (fate == BMP_SLOW)
+                break;
+            /* room for this character and the rest of the input */
+            if (out->cap - w < 3 + (len - j)) {
+                out->len = w;
+                if (tcat_buf_reserve(out, 3 + (len - j)) != TCAT_OK)
+                    return TCAT_ERR_NOMEM;
+            }
+            uint8_t *o = (uint8_t *)out->data + w;
+            if (fate == BMP_STABLE) {
+                o[0] = s[j];
+                o[1] = s[j + 1];
+                if (k2 == 3)
+                    o[2] = s[j + 2];
+                have_starter = true;
+                starter_out = w;
+                w += k2;
+            } else {
+                int32_t to = n->bmp_simple[c];
+                have_starter = to != ' ';
+                starter_out = w;
+                w += tcat_utf8_encode(to, o);
+            }
+            starter_in = j;
+            j += k2;
+        }
+        if (j > i) {
+            out->len = w;
+            i = j;
+            continue;
+        }
         int32_t cp;
         size_t k = tcat_utf8_decode(s + i, len - i, &cp);
-        if (cp >= 0 && is_stable(n, utf8proc_get_property(cp))) {
+        if (cp >= 0 && cp_stable(n, cp)) {
             have_starter = true;
             starter_in = i;
             starter_out = out->len;
@@ -318,7 +441,7 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
             }
             int32_t c2;
             size_t k2 = tcat_utf8_decode(s + end, len - end, &c2);
-            if (c2 >= 0 && is_stable(n, utf8proc_get_property(c2)))
+            if (c2 >= 0 && cp_stable(n, c2))
                 break;
             end += k2;
         }

@@ -2,22 +2,20 @@
 
 #include <stdlib.h>
 #include <unicode/ubrk.h>
+#include <unicode/uchar.h>
 #include <unicode/ustring.h>
 #include <utf8proc.h>
 
 #include "tokenizer/utf8.h"
 
-tcat_status tcat_spans_push(tcat_spans *s, size_t off, size_t len)
+tcat_status tcat_spans_grow(tcat_spans *s)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        tcat_span *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return TCAT_ERR_NOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = (tcat_span){off, len};
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    tcat_span *v = realloc(s->v, cap * sizeof *v);
+    if (!v)
+        return TCAT_ERR_NOMEM;
+    s->v = v;
+    s->cap = cap;
     return TCAT_OK;
 }
 
@@ -75,11 +73,56 @@ static tcat_status emit(tcat_spans *out, const uint8_t *s, size_t a, size_t b, s
 
 /* ---- ICU ----------------------------------------------------------------- */
 
+/* Word_Break values of UAX #29 that matter for ASCII text. */
+enum wb { WB_OTHER, WB_LETTER, WB_NUMERIC, WB_EXTNUMLET, WB_MIDLETTER, WB_MIDNUMLETQ,
+          WB_MIDNUM, WB_SPACE };
+
 struct tcat_seg {
     UBreakIterator *bi;
     UChar *u16;
     int32_t u16cap;
+    /* For each ASCII byte, read from ICU and utf8proc at init: its
+     * Word_Break class and what a lone segment of it is. */
+    uint8_t wb[128];
+    uint8_t kind[128];
 };
+
+/* True when ICU keeps the ASCII string p in one segment. */
+static bool one_segment(UBreakIterator *bi, const char *p)
+{
+    UChar u[8];
+    int32_t n = 0;
+    while (p[n] && n < 8) {
+        u[n] = (UChar)(unsigned char)p[n];
+        n++;
+    }
+    UErrorCode ec = U_ZERO_ERROR;
+    ubrk_setText(bi, u, n, &ec);
+    return U_SUCCESS(ec) && ubrk_next(bi) == n;
+}
+
+/* The Word_Break class ICU's rules give ASCII character c, found by
+ * asking the iterator rather than read from the Unicode property: ICU's
+ * rules differ from the property (ICU 72 counts '@' as a letter so as not
+ * to split e-mail addresses, and does not count ':' as MidLetter). */
+static enum wb probe_class(UBreakIterator *bi, char c)
+{
+    if (c == ' ')
+        return WB_SPACE;
+    char ac[] = {'a', c, 0}, ca[] = {c, 'a', 0}, cdc[] = {c, '.', c, 0}, ccc[] = {c, ',', c, 0};
+    char aca[] = {'a', c, 'a', 0}, dcd[] = {'1', c, '1', 0};
+    if (one_segment(bi, ac) && one_segment(bi, ca)) {
+        /* letters, digits and ExtendNumLet join each other (WB5-WB13b);
+         * only letters join across '.' (WB6/7), only digits across ','
+         * (WB11/12) */
+        if (!one_segment(bi, cdc))
+            return WB_EXTNUMLET;
+        return one_segment(bi, ccc) ? WB_NUMERIC : WB_LETTER;
+    }
+    bool letters = one_segment(bi, aca), digits = one_segment(bi, dcd);
+    return letters && digits ? WB_MIDNUMLETQ : letters ? WB_MIDLETTER
+           : digits ? WB_MIDNUM : WB_OTHER;
+}
 
 tcat_status tcat_seg_init(tcat_seg **out, tcat_error *err)
 {
@@ -91,6 +134,13 @@ tcat_status tcat_seg_init(tcat_seg **out, tcat_error *err)
     if (U_FAILURE(ec)) {
         free(g);
         return tcat_fail(err, TCAT_ERR_LIBRARY, "ICU word break iterator: %s", u_errorName(ec));
+    }
+    for (int c = 0; c < 128; c++) {
+        /* controls never reach the fast path (normalisation removed them) */
+        enum wb w = c >= 0x20 && c < 0x7F ? probe_class(g->bi, (char)c) : WB_OTHER;
+        g->wb[c] = (uint8_t)w;
+        uint8_t byte = (uint8_t)c;
+        g->kind[c] = (uint8_t)classify(&byte, 1);
     }
     *out = g;
     return TCAT_OK;
@@ -157,49 +207,32 @@ tcat_status tcat_seg_icu(tcat_seg *g, const char *str, size_t n, size_t base, bo
 
 /* ---- ASCII fast path ------------------------------------------------------ */
 
-/* Word_Break values of the ASCII characters (UAX #29 table 3). */
-enum wb { WB_OTHER, WB_LETTER, WB_NUMERIC, WB_EXTNUMLET, WB_MIDLETTER, WB_MIDNUMLETQ,
-          WB_MIDNUM, WB_SPACE };
-
-static enum wb wb_class(uint8_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return WB_LETTER;
-    if (c >= '0' && c <= '9')
-        return WB_NUMERIC;
-    switch (c) {
-    case '_': return WB_EXTNUMLET;
-    case '.': case '\'': return WB_MIDNUMLETQ; /* MidNumLet and Single_Quote */
-    case ',': case ';': return WB_MIDNUM;
-    case ' ': return WB_SPACE;
-    default: return WB_OTHER;
-    }
-}
-
 static bool wordlike(enum wb c) { return c == WB_LETTER || c == WB_NUMERIC || c == WB_EXTNUMLET; }
 
-tcat_status tcat_seg_ascii(const char *str, size_t n, size_t base, bool keep_punct,
-                           tcat_spans *out)
+tcat_status tcat_seg_ascii(const tcat_seg *g, const char *str, size_t n, size_t base,
+                           bool keep_punct, tcat_spans *out)
 {
     const uint8_t *s = (const uint8_t *)str;
+    const uint8_t *wb = g->wb;
     size_t i = 0;
     while (i < n) {
-        enum wb c = wb_class(s[i]);
+        enum wb c = (enum wb)wb[s[i]];
         if (wordlike(c)) {
             /* WB5, WB8-WB10, WB13a/b: letters, digits and '_' join freely;
              * WB6/7: letter (MidLetter|MidNumLetQ) letter;
              * WB11/12: digit (MidNum|MidNumLetQ) digit. */
             size_t j = i + 1;
             enum wb prev = c;
+
             while (j < n) {
-                enum wb d = wb_class(s[j]);
+                enum wb d = (enum wb)wb[s[j]];
                 if (wordlike(d)) {
                     prev = d;
                     j++;
                     continue;
                 }
                 if (j + 1 < n) {
-                    enum wb e = wb_class(s[j + 1]);
+                    enum wb e = (enum wb)wb[s[j + 1]];
                     bool mid_letter = d == WB_MIDLETTER || d == WB_MIDNUMLETQ;
                     bool mid_num = d == WB_MIDNUM || d == WB_MIDNUMLETQ;
                     if ((prev == WB_LETTER && e == WB_LETTER && mid_letter) ||
@@ -211,7 +244,12 @@ tcat_status tcat_seg_ascii(const char *str, size_t n, size_t base, bool keep_pun
                 }
                 break;
             }
-            tcat_status st = tcat_spans_push(out, base + i, j - i);
+            /* Every rule that joins characters carries a word status in
+             * ICU's rules; a lone ExtendNumLet ('_') has none and counts
+             * as punctuation there. */
+            bool word = j - i > 1 || c != WB_EXTNUMLET;
+            tcat_status st = word ? tcat_spans_push(out, base + i, j - i)
+                                  : emit(out, s, i, j, base, keep_punct, classify(s + i, j - i));
             if (st != TCAT_OK)
                 return st;
             i = j;
@@ -219,7 +257,7 @@ tcat_status tcat_seg_ascii(const char *str, size_t n, size_t base, bool keep_pun
             i++;
         } else {
             /* any other ASCII character is a segment of its own */
-            tcat_status st = emit(out, s, i, i + 1, base, keep_punct, classify(s + i, 1));
+            tcat_status st = emit(out, s, i, i + 1, base, keep_punct, (enum seg_kind)g->kind[s[i]]);
             if (st != TCAT_OK)
                 return st;
             i++;

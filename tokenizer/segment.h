@@ -5,8 +5,9 @@
  * dictionaries for Thai, Lao, Khmer, Burmese, Chinese and Japanese), so
  * emoji ZWJ sequences, skin tones, flags and keycaps stay one segment.
  * tcat_seg_ascii gives the same boundaries for pure ASCII text with a
- * hand-written state machine over the UAX #29 rules restricted to ASCII
- * (WB5-WB13b); a unit test checks it against ICU on random strings.
+ * state machine over the UAX #29 rules that apply to ASCII (WB5-WB13b),
+ * driven by ICU's own Word_Break classes; a unit test checks it against
+ * ICU on random strings.
  *
  * Both append the segments worth keeping to a span list, with offsets
  * shifted by `base`: words (any letter or digit), symbols and emoji; and
@@ -27,8 +28,18 @@ typedef struct tcat_spans {
     size_t n, cap;
 } tcat_spans;
 
-tcat_status tcat_spans_push(tcat_spans *s, size_t off, size_t len);
+/* Doubles the capacity of s (TCAT_ERR_NOMEM when it cannot). */
+tcat_status tcat_spans_grow(tcat_spans *s);
 void tcat_spans_free(tcat_spans *s);
+
+/* Appends one span; inline because it runs once a token. */
+static inline tcat_status tcat_spans_push(tcat_spans *s, size_t off, size_t len)
+{
+    if (s->n == s->cap && tcat_spans_grow(s) != TCAT_OK)
+        return TCAT_ERR_NOMEM;
+    s->v[s->n++] = (tcat_span){off, len};
+    return TCAT_OK;
+}
 
 typedef struct tcat_seg tcat_seg;
 
@@ -41,8 +52,9 @@ void tcat_seg_free(tcat_seg **g);
 tcat_status tcat_seg_icu(tcat_seg *g, const char *s, size_t n, size_t base, bool keep_punct,
                          tcat_spans *out);
 
-/* Segments s[0..n), which must be pure ASCII, without ICU. */
-tcat_status tcat_seg_ascii(const char *s, size_t n, size_t base, bool keep_punct,
-                           tcat_spans *out);
+/* Segments s[0..n), which must be pure ASCII, without calling ICU (the
+ * Word_Break classes of the ASCII characters were read from it at init). */
+tcat_status tcat_seg_ascii(const tcat_seg *g, const char *s, size_t n, size_t base,
+                           bool keep_punct, tcat_spans *out);
 
 #endif

@@ -19,6 +19,7 @@ struct tcat_tok {
     tcat_buf text;       /* the normalised input of the last run */
     tcat_spans spans;    /* its tokens */
     tcat_tok_stats stats;
+    bool slow;           /* fast paths off (tcat_tok_set_fast_paths) */
 };
 
 tcat_status tcat_tok_init(tcat_tok **out, const tcat_tok_config *cfg, tcat_error *err)
@@ -71,6 +72,8 @@ void tcat_tok_free(tcat_tok **tp)
 
 const tcat_tok_config *tcat_tok_get_config(const tcat_tok *t) { return &t->cfg; }
 
+void tcat_tok_set_fast_paths(tcat_tok *t, bool on) { t->slow = !on; }
+
 void tcat_tok_get_stats(const tcat_tok *t, tcat_tok_stats *s) { *s = t->stats; }
 
 void tcat_tok_reset_stats(tcat_tok *t) { memset(&t->stats, 0, sizeof t->stats); }
@@ -80,7 +83,7 @@ static tcat_status segment(tcat_tok *t, size_t a, size_t b, bool ascii)
 {
     const char *s = t->text.data;
     bool kp = t->cfg.keep_punct;
-    return ascii ? tcat_seg_ascii(s + a, b - a, a, kp, &t->spans)
+    return ascii && !t->slow ? tcat_seg_ascii(t->seg, s + a, b - a, a, kp, &t->spans)
                  : tcat_seg_icu(t->seg, s + a, b - a, a, kp, &t->spans);
 }
 
@@ -118,13 +121,37 @@ static tcat_status protect_and_segment(tcat_tok *t, size_t a, size_t b, uint32_t
     return st;
 }
 
+/* The run of text waiting for ICU: consecutive chunks that need it are
+ * handed over in one call, which saves ICU's per-call set-up. */
+typedef struct icu_run {
+    size_t a, b;
+    bool open;
+} icu_run;
+
+static void icu_extend(icu_run *r, size_t a, size_t b)
+{
+    if (!r->open)
+        r->a = a;
+    r->open = true;
+    r->b = b;
+}
+
+static tcat_status icu_flush(tcat_tok *t, icu_run *r)
+{
+    if (!r->open)
+        return TCAT_OK;
+    r->open = false;
+    return segment(t, r->a, r->b, false);
+}
+
 tcat_status tcat_tok_run(tcat_tok *t, const char *in, size_t len, tcat_tokens *out,
                          tcat_error *err)
 {
     t->text.len = 0;
     t->spans.n = 0;
     tcat_norm_counts counts = {0, 0};
-    tcat_status st = tcat_norm_run(t->norm, in, len, &t->text, &counts);
+    tcat_status st = t->slow ? tcat_norm_run_slow(t->norm, in, len, &t->text, &counts)
+                             : tcat_norm_run(t->norm, in, len, &t->text, &counts);
     t->stats.invalid_utf8 += counts.invalid_utf8;
     t->stats.nul_bytes += counts.nul_bytes;
     t->stats.bytes_in += len;
@@ -134,10 +161,7 @@ tcat_status tcat_tok_run(tcat_tok *t, const char *in, size_t len, tcat_tokens *o
     const unsigned char *s = (const unsigned char *)t->text.data;
     size_t n = t->text.len;
     const uint32_t *trig = t->pretok ? tcat_pretok_triggers(t->pretok) : NULL;
-    /* Consecutive chunks that need ICU are handed to it in one call:
-     * [icu_a, icu_b) is the pending run. */
-    size_t icu_a = 0, icu_b = 0;
-    bool icu_open = false;
+    icu_run icu = {0, 0, false};
     size_t i = 0;
     while (i < n) {
         if (s[i] == ' ') {
@@ -158,25 +182,15 @@ tcat_status tcat_tok_run(tcat_tok *t, const char *in, size_t len, tcat_tokens *o
                 hi |= s[j];
         }
         bool ascii = hi < 0x80;
-        if (!mask && !ascii) {
-            if (!icu_open)
-                icu_a = i;
-            icu_open = true;
-            icu_b = j;
-            i = j;
-            continue;
-        }
-        if (icu_open) {
-            icu_open = false;
-            if ((st = segment(t, icu_a, icu_b, false)))
-                goto fail;
-        }
-        st = mask ? protect_and_segment(t, i, j, mask, ascii) : segment(t, i, j, true);
+        if (!mask && !ascii)
+            icu_extend(&icu, i, j);
+        else if (!(st = icu_flush(t, &icu)))
+            st = mask ? protect_and_segment(t, i, j, mask, ascii) : segment(t, i, j, true);
         if (st)
             goto fail;
         i = j;
     }
-    if (icu_open && (st = segment(t, icu_a, icu_b, false)))
+    if ((st = icu_flush(t, &icu)))
         goto fail;
     out->text = t->text.data;
     out->spans = t->spans.v;

@@ -115,6 +115,12 @@ const tcat_tok_config *tcat_tok_get_config(const tcat_tok *t);
 tcat_status tcat_tok_run(tcat_tok *t, const char *in, size_t len, tcat_tokens *out,
                          tcat_error *err);
 
+/* Fast paths (ASCII and already-normal text) are on by default. Turned
+ * off, every character goes through utf8proc's full mapping and every
+ * segment through ICU: the same tokens, only slower. For tests and
+ * benchmarks that prove the fast paths change nothing. */
+void tcat_tok_set_fast_paths(tcat_tok *t, bool on);
+
 void tcat_tok_get_stats(const tcat_tok *t, tcat_tok_stats *s);
 void tcat_tok_reset_stats(tcat_tok *t);
 
