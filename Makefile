@@ -17,7 +17,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 # Libraries, found through pkg-config (build/config.mk is written once the
 # packages are installed).
-PKGS     = icu-uc icu-i18n libutf8proc libpcre2-8 openblas
+PKGS     = icu-uc icu-i18n libutf8proc libpcre2-8 openblas jansson libxxhash
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/config.mk
@@ -26,11 +26,11 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
 LIBS       = $(DEP_LIBS) -lm
 
-LIB_SRC  = $(wildcard core/*.c tokenizer/*.c corpora/*.c embeddings/*.c pipelines/*.c search/*.c)
+LIB_SRC  = $(wildcard core/*.c tokenizer/*.c corpora/*.c embeddings/*.c pipelines/*.c search/*.c model/*.c)
 GEN_SRC  = build/gen/default_patterns.c
 CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/*.c)
-HEADERS  = $(wildcard core/*.h tokenizer/*.h corpora/*.h embeddings/*.h pipelines/*.h search/*.h)
+HEADERS  = $(wildcard core/*.h tokenizer/*.h corpora/*.h embeddings/*.h pipelines/*.h search/*.h model/*.h)
 
 obj  = $(patsubst %.c,build/obj/%.o,$(1))
 aobj = $(patsubst %.c,build/asan/%.o,$(1))

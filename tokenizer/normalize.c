@@ -11,10 +11,11 @@ struct tcat_norm {
     int32_t *u;      /* UTF-32 scratch for a slow region */
     size_t ucap;
     uint8_t ascii[128]; /* byte -> byte to write; 0 = drop */
-    /* The fate of each BMP code point (enum bmp_fate, 2 bits each),
-     * learnt from utf8proc the first time it is met: saves the property
-     * lookups on every CJK or Cyrillic character. */
-    uint8_t bmp_fate[65536 / 4];
+    /* The fate of each BMP code point (enum bmp_fate in the low byte,
+     * the combining class of a BMP_MARK in the high byte), learnt from
+     * utf8proc the first time it is met: saves the property lookups on
+     * every CJK, Thai or Cyrillic character. */
+    uint16_t *bmp_fate;
     uint16_t *bmp_simple; /* BMP_SIMPLE targets, allocated on first use */
 };
 
@@ -22,9 +23,13 @@ enum bmp_fate {
     BMP_UNKNOWN,
     BMP_STABLE, /* is_stable: copied as it is */
     BMP_SLOW,   /* needs the slow path */
-    BMP_SIMPLE  /* a starter that maps to one stable BMP code point, with
+    BMP_SIMPLE, /* a starter that maps to one stable BMP code point, with
                  * no effect on its neighbours: full-width forms, most
                  * capital letters, spaces */
+    BMP_MARK    /* a combining mark that neither maps nor composes (Thai
+                 * vowels and tones, Devanagari virama, Arabic harakat):
+                 * copied when it is in canonical order after the previous
+                 * character, i.e. when its class is not lower */
 };
 
 /* ASCII controls that are whitespace: TAB LF VT FF CR and the information
@@ -39,6 +44,11 @@ tcat_status tcat_norm_init(tcat_norm **out, bool nfkc, bool casefold)
     tcat_norm *n = calloc(1, sizeof *n);
     if (!n)
         return TCAT_ERR_NOMEM;
+    n->bmp_fate = calloc(65536, sizeof *n->bmp_fate);
+    if (!n->bmp_fate) {
+        free(n);
+        return TCAT_ERR_NOMEM;
+    }
     n->nfkc = nfkc;
     n->casefold = casefold;
     n->decompose_opts = (nfkc ? UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT : 0) |
@@ -63,6 +73,7 @@ void tcat_norm_free(tcat_norm **n)
         return;
     free((*n)->u);
     free((*n)->bmp_simple);
+    free((*n)->bmp_fate);
     free(*n);
     *n = NULL;
 }
@@ -121,17 +132,33 @@ static bool simple_target(const tcat_norm *n, int32_t cp, const utf8proc_propert
     return true;
 }
 
-/* The fate of BMP code point cp (learnt and remembered). */
+/* A combining mark that passes through untouched, as long as it is in
+ * canonical order: no decomposition, no folding, composes with nothing. */
+static bool is_inert_mark(const tcat_norm *n, const utf8proc_property_t *p)
+{
+    if (p->combining_class == 0)
+        return false;
+    if (p->category != UTF8PROC_CATEGORY_MN && p->category != UTF8PROC_CATEGORY_MC &&
+        p->category != UTF8PROC_CATEGORY_ME)
+        return false;
+    if (n->casefold && p->casefold_seqindex != UINT16_MAX)
+        return false;
+    return !n->nfkc || (p->decomp_seqindex == UINT16_MAX && p->comb_index == UINT16_MAX);
+}
+
+/* The fate of BMP code point cp (learnt and remembered), with the
+ * combining class of a BMP_MARK in the high byte. */
 static unsigned bmp_fate(tcat_norm *n, int32_t cp)
 {
-    unsigned shift = (unsigned)(cp & 3) * 2;
-    unsigned v = (n->bmp_fate[cp >> 2] >> shift) & 3;
+    unsigned v = n->bmp_fate[cp];
     if (v != BMP_UNKNOWN)
         return v;
     const utf8proc_property_t *p = utf8proc_get_property(cp);
     int32_t to;
     if (is_stable(n, p)) {
         v = BMP_STABLE;
+    } else if (is_inert_mark(n, p)) {
+        v = BMP_MARK | (unsigned)p->combining_class << 8;
     } else if (simple_target(n, cp, p, &to) &&
                (n->bmp_simple || (n->bmp_simple = malloc(65536 * sizeof(uint16_t))))) {
         n->bmp_simple[cp] = (uint16_t)to;
@@ -139,7 +166,7 @@ static unsigned bmp_fate(tcat_norm *n, int32_t cp)
     } else {
         v = BMP_SLOW;
     }
-    n->bmp_fate[cp >> 2] |= (uint8_t)(v << shift);
+    n->bmp_fate[cp] = (uint16_t)v;
     return v;
 }
 
@@ -148,7 +175,7 @@ static bool cp_stable(tcat_norm *n, int32_t cp)
 {
     if (cp >= 0x10000)
         return is_stable(n, utf8proc_get_property(cp));
-    return bmp_fate(n, cp) == BMP_STABLE;
+    return (bmp_fate(n, cp) & 0xFF) == BMP_STABLE;
 }
 
 static bool is_pictographic(int32_t cp)
@@ -331,6 +358,7 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
      * A space cannot compose with anything, so it leaves no starter. */
     bool have_starter = false;
     size_t starter_in = 0, starter_out = 0;
+    unsigned last_ccc = 0; /* combining class of the last character written */
     size_t i = 0;
     while (i < len) {
         uint8_t b = s[i];
@@ -354,6 +382,7 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
             while (last > i && n->ascii[s[last - 1]] == 0)
                 last--;
             if (last > i) {
+                last_ccc = 0;
                 have_starter = n->ascii[s[last - 1]] != ' ';
                 starter_in = last - 1;
                 starter_out = out->len - 1;
@@ -364,51 +393,64 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
         /* A run of 2- and 3-byte characters that are stable or simple
          * (Cyrillic, Arabic, Devanagari, Thai, CJK, full-width forms, ...):
          * decoded inline and looked up in the BMP cache. */
-        size_t j = i, w = out->len;
+        /* Output grows at most 3 bytes for 2 (a 2-byte character mapped to a
+         * 3-byte one): room for that, once, keeps checks out of the loop. */
+        if (tcat_buf_reserve(out, (len - i) / 2 * 3 + 3) != TCAT_OK)
+            return TCAT_ERR_NOMEM;
+        uint8_t *restrict o = (uint8_t *)out->data + out->len;
+        uint8_t *const o0 = (uint8_t *)out->data;
+        const uint16_t *const fates = n->bmp_fate;
+        size_t j = i;
         for (;;) {
             int32_t c;
             size_t k2;
-            if (j + 1 < len && s[j] >= 0xC2 && s[j] <= 0xDF && (s[j + 1] & 0xC0) == 0x80) {
-                c = ((s[j] & 0x1F) << 6) | (s[j + 1] & 0x3F);
+            uint8_t b0 = s[j], b1 = j + 1 < len ? s[j + 1] : 0, b2 = 0;
+            if (b0 >= 0xC2 && b0 <= 0xDF && (b1 & 0xC0) == 0x80) {
+                c = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
                 k2 = 2;
-            } else if (j + 2 < len && (s[j] & 0xF0) == 0xE0 && (s[j + 1] & 0xC0) == 0x80 &&
-                       (s[j + 2] & 0xC0) == 0x80) {
-                c = ((s[j] & 0x0F) << 12) | ((s[j + 1] & 0x3F) << 6) | (s[j + 2] & 0x3F);
+            } else if ((b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && j + 2 < len &&
+                       ((b2 = s[j + 2]) & 0xC0) == 0x80) {
+                c = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
                 if (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))
                     break; /* overlong or surrogate: the general path repairs it */
                 k2 = 3;
             } else {
                 break;
             }
-            unsigned fate = (n->bmp_fate[c >> 2] >> ((unsigned)(c & 3) * 2)) & 3;
+            unsigned fate = fates[c];
             if (fate == BMP_UNKNOWN)
                 fate = bmp_fate(n, c);
-            if (fate == BMP_SLOW)
+            unsigned ccc = fate >> 8;
+            fate &= 0xFF;
+            if (fate == BMP_SLOW || (fate == BMP_MARK && ccc < last_ccc))
                 break;
-            /* room for this character and the rest of the input */
-            if (out->cap - w < 3 + (len - j)) {
-                out->len = w;
-                if (tcat_buf_reserve(out, 3 + (len - j)) != TCAT_OK)
-                    return TCAT_ERR_NOMEM;
-            }
-            uint8_t *o = (uint8_t *)out->data + w;
-            if (fate == BMP_STABLE) {
-                o[0] = s[j];
-                o[1] = s[j + 1];
-                if (k2 == 3)
-                    o[2] = s[j + 2];
-                have_starter = true;
-                starter_out = w;
-                w += k2;
-            } else {
+            if (fate == BMP_SIMPLE) {
                 int32_t to = n->bmp_simple[c];
                 have_starter = to != ' ';
-                starter_out = w;
-                w += tcat_utf8_encode(to, o);
+                starter_in = j;
+                starter_out = (size_t)(o - o0);
+                o += tcat_utf8_encode(to, o);
+                last_ccc = 0;
+            } else {
+                o[0] = b0;
+                o[1] = b1;
+                o[2] = b2; /* harmless when k2 == 2: overwritten or past len */
+                if (fate == BMP_MARK) {
+                    /* a mark leaves the last starter where it was */
+                    last_ccc = ccc;
+                } else {
+                    have_starter = true;
+                    starter_in = j;
+                    starter_out = (size_t)(o - o0);
+                    last_ccc = 0;
+                }
+                o += k2;
             }
-            starter_in = j;
             j += k2;
+            if (j >= len)
+                break;
         }
+        size_t w = (size_t)(o - o0);
         if (j > i) {
             out->len = w;
             i = j;
@@ -417,6 +459,7 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
         int32_t cp;
         size_t k = tcat_utf8_decode(s + i, len - i, &cp);
         if (cp >= 0 && cp_stable(n, cp)) {
+            last_ccc = 0;
             have_starter = true;
             starter_in = i;
             starter_out = out->len;
@@ -451,6 +494,7 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
         if (tcat_buf_reserve(out, len - end) != TCAT_OK)
             return TCAT_ERR_NOMEM;
         have_starter = false;
+        last_ccc = 0;
         i = end;
     }
     return TCAT_OK;
