@@ -23,8 +23,8 @@ ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/config.mk
 endif
 
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
-LIBS       = $(DEP_LIBS) -lm
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
+LIBS       = $(DEP_LIBS) -fopenmp -lm
 
 LIB_SRC  = $(wildcard core/*.c tokenizer/*.c corpora/*.c embeddings/*.c pipelines/*.c search/*.c model/*.c)
 GEN_SRC  = build/gen/default_patterns.c

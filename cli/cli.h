@@ -27,6 +27,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cmd_tokenize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+extern const char cmd_train_help[];
 extern const char cmd_tokenize_help[];
+int cmd_predict(int argc, char **argv);
+extern const char cmd_predict_help[];
+int cmd_eval(int argc, char **argv);
+extern const char cmd_eval_help[];
+int cmd_info(int argc, char **argv);
+extern const char cmd_info_help[];
 
 #endif

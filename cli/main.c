@@ -14,43 +14,19 @@
 
 static int not_built(int argc, char **argv);
 
-static const char train_help[] =
-    "usage: tcat train TRAIN [-o MODEL] [--dev DEV] [--time 5m] [--trials N]\n"
-    "                  [--models linear,fasttext,cnn,rnn] [--metric macro-f1|micro-f1|accuracy|weighted-f1]\n"
-    "                  [--threads N] [--seed N] [--vectors FILE.vec] [--report REPORT.json]\n"
-    "                  [--promote-if-better] [-q|-v]\n"
-    "\n"
-    "Searches models for the labelled data in TRAIN and writes the best as one model file.\n"
-    "Not built yet in this version.\n";
-static const char predict_help[] =
-    "usage: tcat predict MODEL [FILE...] [--top-k K] [--proba] [--format tsv|json]\n"
-    "\n"
-    "No FILE: one document per line on stdin -> \"label<TAB>prob\" per line.\n"
-    "FILEs: each file is one document -> \"FILE<TAB>label<TAB>prob\".\n"
-    "Not built yet in this version.\n";
-static const char eval_help[] =
-    "usage: tcat eval MODEL TEST [--json]\n"
-    "\n"
-    "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.\n"
-    "Not built yet in this version.\n";
 static const char vocab_help[] =
     "usage: tcat vocab TRAIN -o VOCAB [--size N] [--type bpe|unigram]\n"
     "\n"
     "Builds a subword vocabulary (byte-pair encoding or unigram language model).\n"
     "Not built yet in this version.\n";
-static const char info_help[] =
-    "usage: tcat info MODEL\n"
-    "\n"
-    "Labels, ensemble members and their scores, vocabulary, data hash, versions.\n"
-    "Not built yet in this version.\n";
 
 const tcat_command tcat_commands[] = {
-    {"train", "train a classifier (model search under a time budget)", train_help, not_built},
-    {"predict", "classify lines from stdin or whole files", predict_help, not_built},
-    {"eval", "score a model on labelled test data", eval_help, not_built},
+    {"train", "train a classifier (model search under a time budget)", cmd_train_help, cmd_train},
+    {"predict", "classify lines from stdin or whole files", cmd_predict_help, cmd_predict},
+    {"eval", "score a model on labelled test data", cmd_eval_help, cmd_eval},
     {"tokenize", "print the tokens of each input line", cmd_tokenize_help, cmd_tokenize},
     {"vocab", "build a subword vocabulary", vocab_help, not_built},
-    {"info", "describe a model file", info_help, not_built},
+    {"info", "describe a model file", cmd_info_help, cmd_info},
     {NULL, NULL, NULL, NULL},
 };
 

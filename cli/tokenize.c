@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "corpora/linereader.h"
+#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 const char cmd_tokenize_help[] =
@@ -38,7 +39,8 @@ const char cmd_tokenize_help[] =
     "  --no-fast-paths      send every character through utf8proc and every word\n"
     "                       through ICU: the same tokens, slower (for checking)\n"
     "  -q, --quiet          no summary of repairs on stderr\n"
-    "  --model MODEL        tokenize as MODEL does (not built yet)\n"
+    "  --model MODEL        tokenize with the settings stored in MODEL (the\n"
+    "                       options above then cannot be given)\n"
     "  -h, --help           this text\n"
     "\n"
     "Exit codes: 0 done, 2 usage error, 3 bad pattern table, 4 I/O error.\n";
@@ -167,17 +169,18 @@ int cmd_tokenize(int argc, char **argv)
     tcat_tok_config_default(&o.cfg);
     tcat_error err = {0};
     int code = 0;
-    const char *patterns_path = NULL;
+    const char *patterns_path = NULL, *model_path = NULL;
+    int settings = 0; /* tokenizer options given */
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":q", longopts, NULL)) != -1) {
         switch (c) {
-        case O_KEEP_CASE: o.cfg.casefold = false; break;
-        case O_NO_NFKC: o.cfg.nfkc = false; break;
-        case O_KEEP_PUNCT: o.cfg.keep_punct = true; break;
-        case O_NO_PATTERNS: o.cfg.patterns_on = false; break;
-        case O_PATTERNS: patterns_path = optarg; break;
+        case O_KEEP_CASE: o.cfg.casefold = false; settings++; break;
+        case O_NO_NFKC: o.cfg.nfkc = false; settings++; break;
+        case O_KEEP_PUNCT: o.cfg.keep_punct = true; settings++; break;
+        case O_NO_PATTERNS: o.cfg.patterns_on = false; settings++; break;
+        case O_PATTERNS: patterns_path = optarg; settings++; break;
         case O_UNBUFFERED: o.unbuffered = 1; break;
         case 'q': o.quiet = 1; break;
         case O_NO_FAST: o.slow = 1; break;
@@ -191,13 +194,27 @@ int cmd_tokenize(int argc, char **argv)
             o.window = (size_t)w;
             break;
         }
-        case O_MODEL:
-            cli_error("tokenize", "--model: model files are not built yet in this version");
-            return TCAT_EXIT_FAILURE;
+        case O_MODEL: model_path = optarg; break;
         case ':':
             return cli_usage_error("tokenize", "option '%s' needs a value", argv[optind - 1]);
         default:
             return cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (model_path && settings)
+        return cli_usage_error("tokenize", "--model fixes the tokenizer settings: drop the other "
+                                           "tokenizer options");
+    if (model_path) {
+        tcat_model *m;
+        tcat_status st = tcat_model_load(&m, model_path, &err);
+        if (st == TCAT_OK) {
+            tcat_tok_config_clear(&o.cfg);
+            st = tcat_tok_config_copy(&o.cfg, &m->tok);
+            tcat_model_free(&m);
+        }
+        if (st != TCAT_OK) {
+            cli_error("tokenize", "%s", err.msg);
+            return tcat_status_exit_code(st);
         }
     }
     if (patterns_path) {

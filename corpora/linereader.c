@@ -87,8 +87,13 @@ static tcat_status fill(tcat_lines *l, tcat_error *err)
         }
         l->end += (size_t)r;
         if (!l->started) {
+            /* a BOM may arrive a byte at a time on a slow pipe */
+            static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+            size_t have = l->end < 3 ? l->end : 3;
+            if (memcmp(l->buf, bom, have) == 0 && have < 3)
+                continue;
             l->started = true;
-            if (l->end >= 3 && memcmp(l->buf, "\xEF\xBB\xBF", 3) == 0)
+            if (have == 3 && memcmp(l->buf, bom, 3) == 0)
                 l->start = 3;
         }
         /* Return as soon as a line is complete, so an interactive stream

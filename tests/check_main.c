@@ -8,7 +8,13 @@ int main(void)
 {
     SRunner *sr = srunner_create(normalize_suite());
     srunner_add_suite(sr, segment_suite());
+    srunner_add_suite(sr, pretokenize_suite());
     srunner_add_suite(sr, tokenizer_suite());
+    srunner_add_suite(sr, config_suite());
+    srunner_add_suite(sr, linereader_suite());
+    srunner_add_suite(sr, reader_suite());
+    srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, modelfile_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

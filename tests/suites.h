@@ -7,5 +7,11 @@
 Suite *normalize_suite(void);
 Suite *segment_suite(void);
 Suite *tokenizer_suite(void);
+Suite *pretokenize_suite(void);
+Suite *config_suite(void);
+Suite *linereader_suite(void);
+Suite *reader_suite(void);
+Suite *metrics_suite(void);
+Suite *modelfile_suite(void);
 
 #endif

@@ -114,6 +114,9 @@ static bool simple_target(const tcat_norm *n, int32_t cp, const utf8proc_propert
     if (p->combining_class != 0 || p->category == UTF8PROC_CATEGORY_CC ||
         p->category == UTF8PROC_CATEGORY_CF)
         return false;
+    /* an emoji's mapping depends on a following VS16 (slow_region) */
+    if (p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC)
+        return false;
     if (n->nfkc && ((p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) ||
                     p->boundclass == UTF8PROC_BOUNDCLASS_V || p->boundclass == UTF8PROC_BOUNDCLASS_T))
         return false;
@@ -303,14 +306,26 @@ static tcat_status slow_region(tcat_norm *n, const uint8_t *s, size_t begin, siz
                                int32_t next_cp, tcat_buf *out, tcat_norm_counts *counts)
 {
     size_t m = 0;
-    for (size_t i = begin; i < end;) {
-        int32_t cp;
+    int32_t cp = -1;
+    size_t i = begin;
+    if (i < end)
         i += decode_at(s, i, end, &cp, counts);
+    while (cp >= 0) {
+        /* one code point of look-ahead: an emoji followed by VS16 (U+FE0F,
+         * emoji presentation) keeps its form, so NFKC does not turn the
+         * emoji "‼️" or "™️" into letters and punctuation */
+        int32_t next = -1;
+        if (i < end)
+            i += decode_at(s, i, end, &next, counts);
+        int32_t after = next >= 0 ? next : next_cp;
+        utf8proc_option_t opts = n->decompose_opts;
+        if (after == 0xFE0F && is_pictographic(cp))
+            opts &= ~UTF8PROC_COMPAT;
         for (;;) {
             if (grow_u(n, m + 32) != TCAT_OK)
                 return TCAT_ERR_NOMEM;
             utf8proc_ssize_t r = utf8proc_decompose_char(cp, n->u + m, (utf8proc_ssize_t)(n->ucap - m),
-                                                         n->decompose_opts, NULL);
+                                                         opts, NULL);
             if (r < 0)
                 return TCAT_ERR_LIBRARY;
             if ((size_t)r <= n->ucap - m) {
@@ -320,6 +335,7 @@ static tcat_status slow_region(tcat_norm *n, const uint8_t *s, size_t begin, siz
             if (grow_u(n, m + (size_t)r) != TCAT_OK)
                 return TCAT_ERR_NOMEM;
         }
+        cp = next;
     }
     if (n->nfkc)
         canonical_order(n->u, m);
@@ -332,8 +348,8 @@ static tcat_status slow_region(tcat_norm *n, const uint8_t *s, size_t begin, siz
     }
     if (tcat_buf_reserve(out, 4 * m) != TCAT_OK)
         return TCAT_ERR_NOMEM;
-    for (size_t i = 0; i < m; i++)
-        out->len += tcat_utf8_encode(n->u[i], (uint8_t *)out->data + out->len);
+    for (size_t k = 0; k < m; k++)
+        out->len += tcat_utf8_encode(n->u[k], (uint8_t *)out->data + out->len);
     return TCAT_OK;
 }
 
@@ -353,11 +369,12 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
     const uint8_t *s = (const uint8_t *)in;
     if (tcat_buf_reserve(out, len) != TCAT_OK)
         return TCAT_ERR_NOMEM;
-    /* The last starter written, in the input and in the output: a mark
-     * that follows may compose with it, so the slow path restarts there.
-     * A space cannot compose with anything, so it leaves no starter. */
-    bool have_starter = false;
-    size_t starter_in = 0, starter_out = 0;
+    /* Where the current combining sequence began (its starter, a space
+     * included), in the input and in the output: a mark that follows may
+     * compose with the starter or need reordering with the marks before
+     * it, so the slow path restarts there. At the start of the text, the
+     * sequence begins there too. */
+    size_t starter_in = 0, starter_out = out->len;
     unsigned last_ccc = 0; /* combining class of the last character written */
     size_t i = 0;
     while (i < len) {
@@ -383,7 +400,6 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
                 last--;
             if (last > i) {
                 last_ccc = 0;
-                have_starter = n->ascii[s[last - 1]] != ' ';
                 starter_in = last - 1;
                 starter_out = out->len - 1;
             }
@@ -426,7 +442,6 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
                 break;
             if (fate == BMP_SIMPLE) {
                 int32_t to = n->bmp_simple[c];
-                have_starter = to != ' ';
                 starter_in = j;
                 starter_out = (size_t)(o - o0);
                 o += tcat_utf8_encode(to, o);
@@ -439,7 +454,6 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
                     /* a mark leaves the last starter where it was */
                     last_ccc = ccc;
                 } else {
-                    have_starter = true;
                     starter_in = j;
                     starter_out = (size_t)(o - o0);
                     last_ccc = 0;
@@ -460,7 +474,6 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
         size_t k = tcat_utf8_decode(s + i, len - i, &cp);
         if (cp >= 0 && cp_stable(n, cp)) {
             last_ccc = 0;
-            have_starter = true;
             starter_in = i;
             starter_out = out->len;
             memcpy(out->data + out->len, s + i, k);
@@ -471,9 +484,14 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
         /* A character that changes: redo from the last starter up to the
          * next stable character or kept ASCII byte, neither of which can
          * interact with what precedes it. Dropped controls stay inside. */
-        size_t begin = have_starter ? starter_in : i;
-        if (have_starter)
-            out->len = starter_out;
+        size_t begin = starter_in;
+        out->len = starter_out;
+        if (begin < i && s[begin] == 0) {
+            /* a NUL starter was counted and written as ' ' already, and a
+             * space composes with nothing: start after it */
+            begin++;
+            out->len++;
+        }
         size_t end = i + k;
         while (end < len) {
             if (s[end] < 0x80) {
@@ -493,7 +511,8 @@ tcat_status tcat_norm_run(tcat_norm *n, const char *in, size_t len, tcat_buf *ou
             return st;
         if (tcat_buf_reserve(out, len - end) != TCAT_OK)
             return TCAT_ERR_NOMEM;
-        have_starter = false;
+        starter_in = end;
+        starter_out = out->len;
         last_ccc = 0;
         i = end;
     }

@@ -31,14 +31,20 @@ void tcat_spans_free(tcat_spans *s)
 enum seg_kind { SEG_DROP, SEG_PUNCT, SEG_KEEP };
 
 /* Classifies a segment by its content: a letter or digit anywhere makes a
- * word; otherwise a symbol or emoji keeps it; otherwise punctuation. */
+ * word; otherwise a symbol or emoji keeps it (pictographs such as U+203C
+ * and keycaps such as "#" U+FE0F U+20E3 are emoji although their first
+ * character is punctuation); otherwise punctuation. */
 static enum seg_kind classify(const uint8_t *s, size_t n)
 {
     enum seg_kind k = SEG_DROP;
     for (size_t i = 0; i < n;) {
         int32_t cp;
         i += tcat_utf8_decode(s + i, n - i, &cp);
+        if (cp == 0xFE0F || cp == 0x20E3)
+            return SEG_KEEP; /* emoji presentation, enclosing keycap */
         const utf8proc_property_t *p = utf8proc_get_property(cp);
+        if (p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC)
+            return SEG_KEEP;
         switch (p->category) {
         case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
         case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
@@ -52,10 +58,6 @@ static enum seg_kind classify(const uint8_t *s, size_t n)
             k = SEG_PUNCT;
             break;
         default:
-            /* regional indicators are So above; pictographs without a
-             * symbol category still count as emoji */
-            if (p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC)
-                return SEG_KEEP;
             break;
         }
     }

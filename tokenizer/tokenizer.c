@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/ustring.h>
 #include <utf8proc.h>
 
 #include "core/buf.h"
@@ -200,6 +202,36 @@ fail:
     return tcat_fail(err, st, "segmenting text: %s", tcat_strerror(st));
 }
 
+/* The last ICU word boundary but one in s[0..n) (UTF-8 offset), or 0.
+ * The last is skipped because the text goes on after n and may move it. */
+static size_t icu_inner_boundary(const char *s, size_t n)
+{
+    UErrorCode ec = U_ZERO_ERROR;
+    UChar u[4200];
+    int32_t ulen = 0;
+    u_strFromUTF8WithSub(u, (int32_t)(sizeof u / sizeof *u), &ulen, s, (int32_t)n, 0xFFFD, NULL,
+                         &ec);
+    if (U_FAILURE(ec) || ulen == 0)
+        return 0;
+    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", u, ulen, &ec);
+    if (U_FAILURE(ec))
+        return 0;
+    int32_t b = ubrk_preceding(bi, ulen);
+    if (b > 0)
+        b = ubrk_preceding(bi, b);
+    ubrk_close(bi);
+    if (b <= 0)
+        return 0;
+    /* back to a UTF-8 offset */
+    size_t pos = 0;
+    for (int32_t k = 0; k < b && pos < n;) {
+        int32_t cp;
+        pos += tcat_utf8_decode((const uint8_t *)s + pos, n - pos, &cp);
+        k += cp >= 0x10000 ? 2 : 1; /* an ill-formed subpart is one U+FFFD */
+    }
+    return pos < n ? pos : 0;
+}
+
 size_t tcat_tok_safe_cut(const char *buf, size_t len)
 {
     const unsigned char *s = (const unsigned char *)buf;
@@ -210,22 +242,40 @@ size_t tcat_tok_safe_cut(const char *buf, size_t len)
         if (b == ' ' || b == '\t' || b == '\r')
             return i;
     }
-    /* No space at all (a long run of Chinese, or base64): cut before the
-     * last code point that starts a grapheme cluster, looking back a few
-     * dozen code points at most. The text goes on after len, so the last
-     * code point in the window may be incomplete: never cut after it. */
-    size_t p = len - 1;
-    while (p > 0 && (s[p] & 0xC0) == 0x80)
-        p--;
-    size_t first = p;
-    for (int tries = 0; tries < 32 && p > 0; tries++) {
-        size_t q = tcat_utf8_prev(s, p);
-        int32_t a, b;
-        tcat_utf8_decode(s + q, p - q, &a);
-        tcat_utf8_decode(s + p, len - p, &b);
-        if (a < 0 || b < 0 || utf8proc_grapheme_break(a, b))
-            return p;
-        p = q;
+    /* No space at all (a long run of Chinese, or base64): cut at a word
+     * boundary ICU finds in the last few kilobytes, excluding the last
+     * code point, which may be incomplete since the text goes on. */
+    size_t end = len - 1;
+    while (end > 0 && (s[end] & 0xC0) == 0x80)
+        end--;
+    size_t tail = end > 4096 ? end - 4096 : 0;
+    while (tail > 0 && (s[tail] & 0xC0) == 0x80)
+        tail++;
+    size_t b = icu_inner_boundary(buf + tail, end - tail);
+    if (b > 0)
+        return tail + b;
+    /* No word boundary either (one huge "word"): the last grapheme cluster
+     * boundary, tracked with utf8proc's state so that emoji ZWJ sequences
+     * and flag pairs are not split. */
+    size_t last = 0;
+    int32_t state = 0, prev = -1;
+    for (size_t i = tail; i < end;) {
+        int32_t cp;
+        size_t k = tcat_utf8_decode(s + i, end - i, &cp);
+        if (cp < 0)
+            cp = TCAT_REPLACEMENT_CHAR;
+        if (prev >= 0 && utf8proc_grapheme_break_stateful(prev, cp, &state))
+            last = i;
+        prev = cp;
+        i += k;
     }
-    return first > 0 ? first : len;
+    if (prev >= 0) {
+        int32_t cp;
+        tcat_utf8_decode(s + end, len - end, &cp);
+        if (cp >= 0 && utf8proc_grapheme_break_stateful(prev, cp, &state))
+            last = end;
+    }
+    if (last > 0)
+        return last;
+    return end > 0 ? end : len;
 }

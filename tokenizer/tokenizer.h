@@ -127,10 +127,13 @@ void tcat_tok_reset_stats(tcat_tok *t);
 /* Where to cut a window buf[0..len) of a longer text so that tokenizing
  * the two sides separately gives the same tokens as the whole: just after
  * the last ASCII space, tab or CR in the window. Failing that (a long run
- * without spaces, as in Chinese or base64), before the last code point
- * that starts a grapheme cluster, which may split a word: the one
- * documented approximation. The result p is in (0, len] for len > 0,
- * never inside a UTF-8 sequence; text is assumed to continue after len. */
+ * without spaces, as in Chinese or base64), at the last ICU word boundary
+ * but one within the window's last 4 KB, and failing that at the last
+ * grapheme cluster boundary (never inside an emoji sequence). Those two
+ * are the documented approximation: ICU's dictionary may cut a word
+ * differently with the text that follows in view. The result p is in
+ * (0, len] for len > 0, never inside a UTF-8 sequence; the text is assumed
+ * to continue after len. */
 size_t tcat_tok_safe_cut(const char *buf, size_t len);
 
 #endif

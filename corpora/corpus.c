@@ -1,0 +1,227 @@
+#include "corpora/corpus.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+void tcat_corpus_init(tcat_corpus *c) { memset(c, 0, sizeof *c); }
+
+void tcat_corpus_free(tcat_corpus *c)
+{
+    tcat_buf_free(&c->text);
+    free(c->tok);
+    free(c->doc_tok);
+    free(c->label);
+    free(c->labels);
+    free(c->doc_label);
+    free(c->raw_hash);
+    free(c->dup_slot);
+    tcat_corpus_init(c);
+}
+
+void tcat_corpus_clear(tcat_corpus *c)
+{
+    c->n = 0;
+    c->text.len = 0;
+    c->ntok = 0;
+    c->nlabels_total = 0;
+    if (c->doc_tok)
+        c->doc_tok[0] = 0;
+    if (c->doc_label)
+        c->doc_label[0] = 0;
+    memset(&c->stats, 0, sizeof c->stats);
+    if (c->dup_slot)
+        memset(c->dup_slot, 0, c->dup_nslots * sizeof *c->dup_slot);
+}
+
+static tcat_status grow_docs(tcat_corpus *c)
+{
+    size_t cap = c->cap ? 2 * c->cap : 1024;
+    size_t *doc_tok = realloc(c->doc_tok, (cap + 1) * sizeof *doc_tok);
+    if (!doc_tok)
+        return TCAT_ERR_NOMEM;
+    c->doc_tok = doc_tok;
+    size_t *doc_label = realloc(c->doc_label, (cap + 1) * sizeof *doc_label);
+    if (!doc_label)
+        return TCAT_ERR_NOMEM;
+    c->doc_label = doc_label;
+    int32_t *label = realloc(c->label, cap * sizeof *label);
+    if (!label)
+        return TCAT_ERR_NOMEM;
+    c->label = label;
+    uint64_t *h = realloc(c->raw_hash, cap * sizeof *h);
+    if (!h)
+        return TCAT_ERR_NOMEM;
+    c->raw_hash = h;
+    if (c->cap == 0)
+        c->doc_tok[0] = c->doc_label[0] = 0;
+    c->cap = cap;
+    return TCAT_OK;
+}
+
+static bool same_labels(const tcat_corpus *c, size_t a, size_t b)
+{
+    size_t na = c->doc_label[a + 1] - c->doc_label[a], nb = c->doc_label[b + 1] - c->doc_label[b];
+    return na == nb &&
+           memcmp(c->labels + c->doc_label[a], c->labels + c->doc_label[b], na * sizeof(int32_t)) == 0;
+}
+
+/* Records document i in the duplicate finder; counts it when its raw
+ * text was seen before. */
+static tcat_status note_duplicate(tcat_corpus *c, size_t i)
+{
+    if (2 * (c->n + 1) > c->dup_nslots) {
+        size_t ns = c->dup_nslots ? 2 * c->dup_nslots : 2048;
+        size_t *slot = calloc(ns, sizeof *slot);
+        if (!slot)
+            return TCAT_ERR_NOMEM;
+        free(c->dup_slot);
+        c->dup_slot = slot;
+        c->dup_nslots = ns;
+        for (size_t d = 0; d < i; d++) {
+            size_t h = (size_t)c->raw_hash[d] & (ns - 1);
+            while (c->dup_slot[h])
+                h = (h + 1) & (ns - 1);
+            c->dup_slot[h] = d + 1;
+        }
+    }
+    size_t mask = c->dup_nslots - 1, h = (size_t)c->raw_hash[i] & mask;
+    while (c->dup_slot[h]) {
+        size_t d = c->dup_slot[h] - 1;
+        if (c->raw_hash[d] == c->raw_hash[i]) {
+            c->stats.duplicates++;
+            if (!same_labels(c, d, i))
+                c->stats.conflicting++;
+            return TCAT_OK; /* the first one stays the representative */
+        }
+        h = (h + 1) & mask;
+    }
+    c->dup_slot[h] = i + 1;
+    return TCAT_OK;
+}
+
+tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size_t len,
+                            const int32_t *labels, size_t nlabels, tcat_error *err)
+{
+    if (c->n == c->cap && grow_docs(c) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_tok_stats before, after;
+    tcat_tok_get_stats(tok, &before);
+    tcat_tokens t;
+    tcat_status st = tcat_tok_run(tok, raw, len, &t, err);
+    if (st != TCAT_OK)
+        return st;
+    tcat_tok_get_stats(tok, &after);
+    c->stats.invalid_utf8 += after.invalid_utf8 - before.invalid_utf8;
+    c->stats.nul_bytes += after.nul_bytes - before.nul_bytes;
+
+    /* tokens: copied into the arena, a space between those that did not touch */
+    if (c->ntok + t.n > c->tokcap) {
+        size_t cap = c->tokcap ? c->tokcap : 4096;
+        while (cap < c->ntok + t.n)
+            cap *= 2;
+        tcat_span *v = realloc(c->tok, cap * sizeof *v);
+        if (!v)
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        c->tok = v;
+        c->tokcap = cap;
+    }
+    size_t bytes = t.n;
+    for (size_t k = 0; k < t.n; k++)
+        bytes += t.spans[k].len;
+    if (tcat_buf_reserve(&c->text, bytes + 1) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < t.n; k++) {
+        const tcat_span *s = &t.spans[k];
+        bool glued = k > 0 && t.spans[k - 1].off + t.spans[k - 1].len == s->off;
+        if (!glued)
+            c->text.data[c->text.len++] = ' ';
+        c->tok[c->ntok++] = (tcat_span){c->text.len, s->len};
+        memcpy(c->text.data + c->text.len, t.text + s->off, s->len);
+        c->text.len += s->len;
+    }
+    if (t.n == 0)
+        c->stats.empty++;
+
+    if (c->nlabels_total + nlabels > c->labcap) {
+        size_t cap = c->labcap ? c->labcap : 1024;
+        while (cap < c->nlabels_total + nlabels)
+            cap *= 2;
+        int32_t *v = realloc(c->labels, cap * sizeof *v);
+        if (!v)
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        c->labels = v;
+        c->labcap = cap;
+    }
+    if (nlabels)
+        memcpy(c->labels + c->nlabels_total, labels, nlabels * sizeof *labels);
+    c->nlabels_total += nlabels;
+    if (nlabels > 1)
+        c->stats.multi_label++;
+
+    size_t i = c->n;
+    c->label[i] = nlabels ? labels[0] : -1;
+    c->raw_hash[i] = XXH3_64bits(raw, len);
+    c->doc_tok[i + 1] = c->ntok;
+    c->doc_label[i + 1] = c->nlabels_total;
+    c->n++;
+    if (note_duplicate(c, i) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    return TCAT_OK;
+}
+
+tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
+                             tcat_labels *labels, bool add_labels, tcat_error *err)
+{
+    tcat_reader *r;
+    tcat_status st = tcat_reader_open(&r, path, fmt, err);
+    if (st != TCAT_OK)
+        return st;
+    int32_t *ids = NULL;
+    size_t idcap = 0;
+    for (;;) {
+        tcat_rawdoc d;
+        bool done;
+        if ((st = tcat_reader_next(r, &d, &done, err)) != TCAT_OK || done)
+            break;
+        if (d.nlabels > idcap) {
+            int32_t *v = realloc(ids, d.nlabels * sizeof *v);
+            if (!v) {
+                st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+                break;
+            }
+            ids = v;
+            idcap = d.nlabels;
+        }
+        size_t k = 0;
+        for (size_t j = 0; j < d.nlabels; j++) {
+            int32_t id;
+            if (add_labels) {
+                if ((st = tcat_labels_intern(labels, d.labels[j], d.label_lens[j], &id)) != TCAT_OK) {
+                    tcat_fail(err, st, "out of memory");
+                    break;
+                }
+            } else {
+                id = tcat_labels_find(labels, d.labels[j], d.label_lens[j]);
+                if (id < 0)
+                    c->stats.unknown_labels++;
+            }
+            ids[k++] = id;
+        }
+        if (st != TCAT_OK)
+            break;
+        if ((st = tcat_corpus_add(c, tok, d.text, d.len, ids, k, err)) != TCAT_OK)
+            break;
+    }
+    free(ids);
+    tcat_reader_close(&r);
+    return st;
+}
+
+void tcat_corpus_label_counts(const tcat_corpus *c, size_t k, uint64_t *counts)
+{
+    memset(counts, 0, k * sizeof *counts);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->label[i] >= 0 && (size_t)c->label[i] < k)
+            counts[c->label[i]]++;
+}

@@ -1,0 +1,261 @@
+#include "model/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/version.h"
+
+#define JSON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(9))
+
+tcat_status tcat_model_new(tcat_model **out, const tcat_tok_config *tok, tcat_error *err)
+{
+    tcat_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (tcat_tok_config_copy(&m->tok, tok) != TCAT_OK || tcat_labels_new(&m->labels) != TCAT_OK ||
+        !(m->meta = json_object())) {
+        tcat_model_free(&m);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    *out = m;
+    return TCAT_OK;
+}
+
+tcat_status tcat_model_add_member(tcat_model *m, tcat_pipeline *p, double weight, json_t *scores,
+                                  tcat_error *err)
+{
+    tcat_member *v = realloc(m->members, (m->nmembers + 1) * sizeof *v);
+    if (!v) {
+        tcat_pipeline_free(&p);
+        json_decref(scores);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    m->members = v;
+    m->members[m->nmembers++] = (tcat_member){p, weight, scores};
+    return TCAT_OK;
+}
+
+size_t tcat_model_classes(const tcat_model *m) { return tcat_labels_count(m->labels); }
+
+void tcat_model_free(tcat_model **mp)
+{
+    if (!mp || !*mp)
+        return;
+    tcat_model *m = *mp;
+    for (size_t i = 0; i < m->nmembers; i++) {
+        tcat_pipeline_free(&m->members[i].p);
+        json_decref(m->members[i].scores);
+    }
+    free(m->members);
+    tcat_labels_free(&m->labels);
+    tcat_tok_config_clear(&m->tok);
+    json_decref(m->meta);
+    tcat_mreader_close(&m->file);
+    free(m);
+    *mp = NULL;
+}
+
+void tcat_model_timestamp(char *buf, size_t size)
+{
+    time_t t = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *e;
+        long long v = strtoll(sde, &e, 10);
+        if (!*e && v >= 0)
+            t = (time_t)v;
+    }
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Adds a JSON value as a section. */
+static tcat_status add_json(tcat_mwriter *w, const char *name, const json_t *j, tcat_error *err)
+{
+    char *s = json_dumps(j, JSON_FLAGS | JSON_ENCODE_ANY);
+    if (!s)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = tcat_mwriter_add(w, name, s, strlen(s), err);
+    free(s);
+    return st;
+}
+
+tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *err)
+{
+    tcat_mwriter *w;
+    tcat_status st = tcat_mwriter_open(&w, path, err);
+    if (st != TCAT_OK)
+        return st;
+    json_t *labels = json_array(), *members = json_array();
+    char *tok = NULL;
+    size_t toklen;
+    if (!labels || !members || tcat_tok_config_save(&m->tok, &tok, &toklen) != TCAT_OK) {
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < tcat_labels_count(m->labels); i++)
+        json_array_append_new(labels, json_string(tcat_labels_name(m->labels, (int32_t)i)));
+    for (size_t i = 0; i < m->nmembers; i++) {
+        const tcat_member *mb = &m->members[i];
+        json_t *o = json_pack("{s:s, s:O, s:f}", "family", mb->p->ops->family, "params",
+                              tcat_pipeline_params(mb->p), "weight", mb->weight);
+        if (!o) {
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (mb->scores)
+            json_object_set(o, "scores", mb->scores);
+        json_array_append_new(members, o);
+    }
+    if ((st = add_json(w, "meta", m->meta, err)) ||
+        (st = tcat_mwriter_add(w, "tokenizer", tok, toklen, err)) ||
+        (st = add_json(w, "labels", labels, err)) || (st = add_json(w, "members", members, err)))
+        goto done;
+    for (size_t i = 0; i < m->nmembers; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "m%zu", i);
+        if ((st = tcat_pipeline_save(m->members[i].p, w, prefix, err)) != TCAT_OK)
+            goto done;
+    }
+    st = tcat_mwriter_commit(&w, err);
+done:
+    tcat_mwriter_abort(&w);
+    json_decref(labels);
+    json_decref(members);
+    free(tok);
+    return st;
+}
+
+/* Parses the JSON section name of r. */
+static json_t *load_json(const tcat_mreader *r, const char *path, const char *name,
+                         tcat_error *err)
+{
+    const void *data;
+    size_t size;
+    if (!tcat_mreader_find(r, name, &data, &size)) {
+        tcat_fail(err, TCAT_ERR_MODEL, "%s: no '%s' section: not a complete tcat model", path,
+                  name);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(data, size, JSON_DECODE_ANY, &je);
+    if (!j)
+        tcat_fail(err, TCAT_ERR_MODEL, "%s: section '%s' is not valid JSON: %s", path, name,
+                  je.text);
+    return j;
+}
+
+tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err)
+{
+    tcat_mreader *r;
+    tcat_status st = tcat_mreader_open(&r, path, err);
+    if (st != TCAT_OK)
+        return st;
+    tcat_model *m = calloc(1, sizeof *m);
+    json_t *labels = NULL, *members = NULL;
+    if (!m) {
+        tcat_mreader_close(&r);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    m->file = r;
+    tcat_tok_config_default(&m->tok);
+    if (tcat_labels_new(&m->labels) != TCAT_OK) {
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (!(m->meta = load_json(r, path, "meta", err)) || !json_is_object(m->meta)) {
+        st = tcat_fail(err, TCAT_ERR_MODEL, "%s: bad or missing 'meta' section", path);
+        goto fail;
+    }
+    const void *tokdata;
+    size_t toklen;
+    if (!tcat_mreader_find(r, "tokenizer", &tokdata, &toklen)) {
+        st = tcat_fail(err, TCAT_ERR_MODEL, "%s: no 'tokenizer' section", path);
+        goto fail;
+    }
+    tcat_error terr = {0};
+    if (tcat_tok_config_load(&m->tok, tokdata, toklen, &terr) != TCAT_OK) {
+        st = tcat_fail(err, TCAT_ERR_MODEL, "%s: %s", path, terr.msg);
+        goto fail;
+    }
+    if (!(labels = load_json(r, path, "labels", err)) || !json_is_array(labels) ||
+        json_array_size(labels) < 2) {
+        st = tcat_fail(err, TCAT_ERR_MODEL, "%s: bad or missing 'labels' section", path);
+        goto fail;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(labels, i, v) {
+        int32_t id;
+        const char *s = json_string_value(v);
+        if (!s || tcat_labels_intern(m->labels, s, strlen(s), &id) != TCAT_OK || (size_t)id != i) {
+            st = tcat_fail(err, TCAT_ERR_MODEL, "%s: label %zu is missing or repeated", path, i);
+            goto fail;
+        }
+    }
+    if (!(members = load_json(r, path, "members", err)) || !json_is_array(members) ||
+        json_array_size(members) == 0) {
+        st = tcat_fail(err, TCAT_ERR_MODEL, "%s: bad or missing 'members' section", path);
+        goto fail;
+    }
+    json_array_foreach(members, i, v) {
+        const char *family = json_string_value(json_object_get(v, "family"));
+        json_t *params = json_object_get(v, "params");
+        json_t *weight = json_object_get(v, "weight");
+        if (!family || !json_is_object(params) || !json_is_number(weight) ||
+            !(json_number_value(weight) > 0)) {
+            st = tcat_fail(err, TCAT_ERR_MODEL, "%s: member %zu is malformed", path, i);
+            goto fail;
+        }
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "m%zu", i);
+        tcat_pipeline *p;
+        tcat_error perr = {0};
+        if (tcat_pipeline_load(&p, family, params, tcat_labels_count(m->labels), r, prefix,
+                               &perr) != TCAT_OK) {
+            st = tcat_fail(err, TCAT_ERR_MODEL, "%s: member %zu (%s): %s", path, i, family,
+                           perr.msg);
+            goto fail;
+        }
+        json_t *scores = json_object_get(v, "scores");
+        if ((st = tcat_model_add_member(m, p, json_number_value(weight),
+                                        scores ? json_incref(scores) : NULL, err)) != TCAT_OK)
+            goto fail;
+    }
+    json_decref(labels);
+    json_decref(members);
+    *out = m;
+    return TCAT_OK;
+fail:
+    json_decref(labels);
+    json_decref(members);
+    tcat_model_free(&m);
+    return st;
+}
+
+tcat_status tcat_model_predict_proba(const tcat_model *m, const tcat_docs *docs, float *proba,
+                                     int threads, tcat_error *err)
+{
+    size_t K = tcat_model_classes(m), n = docs->n;
+    if (m->nmembers == 1)
+        return tcat_pipeline_predict_proba(m->members[0].p, docs, proba, threads, err);
+    float *tmp = malloc((n ? n : 1) * K * sizeof *tmp);
+    if (!tmp)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    memset(proba, 0, n * K * sizeof *proba);
+    double total = 0;
+    for (size_t j = 0; j < m->nmembers; j++)
+        total += m->members[j].weight;
+    tcat_status st = TCAT_OK;
+    for (size_t j = 0; j < m->nmembers && st == TCAT_OK; j++) {
+        st = tcat_pipeline_predict_proba(m->members[j].p, docs, tmp, threads, err);
+        float w = (float)(m->members[j].weight / total);
+        for (size_t i = 0; st == TCAT_OK && i < n * K; i++)
+            proba[i] += w * tmp[i];
+    }
+    free(tmp);
+    return st;
+}

@@ -1,0 +1,503 @@
+#include "pipelines/linear.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "pipelines/logreg.h"
+#include "pipelines/svm.h"
+#include "pipelines/tfidf.h"
+
+enum learner { LEARN_SVM, LEARN_NBSVM, LEARN_LOGREG };
+
+typedef struct linear {
+    tcat_pipeline base;
+    enum learner learner;
+    double C, nb_alpha, beta, temperature;
+    int max_iter;
+    size_t min_df, max_features;
+    tcat_ngram_opts ngrams;
+    bool sublinear;
+    /* fitted */
+    tcat_vocab vocab;
+    const float *W, *b;
+    float *own_W, *own_b;
+} linear;
+
+/* ---- hyperparameters ------------------------------------------------------ */
+
+static tcat_status bad(tcat_error *err, const char *key, const char *why)
+{
+    return tcat_fail(err, TCAT_ERR_USAGE, "linear: hyperparameter '%s' %s", key, why);
+}
+
+static tcat_status get_num(const json_t *p, const char *key, double dflt, double lo, double hi,
+                           double *out, tcat_error *err)
+{
+    const json_t *v = json_object_get(p, key);
+    if (!v) {
+        *out = dflt;
+        return TCAT_OK;
+    }
+    if (!json_is_number(v))
+        return bad(err, key, "must be a number");
+    double x = json_number_value(v);
+    if (!(x >= lo && x <= hi))
+        return bad(err, key, "is out of range");
+    *out = x;
+    return TCAT_OK;
+}
+
+static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
+{
+    static const char *const known[] = {"learner", "C", "word_ngrams", "char_min", "char_max",
+                                        "min_df", "max_features", "sublinear_tf", "nb_alpha",
+                                        "beta", "max_iter", "temperature", NULL};
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)p, key, val) {
+        bool ok = false;
+        for (int i = 0; known[i]; i++)
+            ok |= strcmp(known[i], key) == 0;
+        if (!ok)
+            return tcat_fail(err, TCAT_ERR_USAGE, "linear: unknown hyperparameter '%s'", key);
+    }
+    const json_t *l = json_object_get(p, "learner");
+    const char *ls = l ? json_string_value(l) : "svm";
+    if (!ls)
+        return bad(err, "learner", "must be a string");
+    if (strcmp(ls, "svm") == 0)
+        m->learner = LEARN_SVM;
+    else if (strcmp(ls, "nbsvm") == 0)
+        m->learner = LEARN_NBSVM;
+    else if (strcmp(ls, "logreg") == 0)
+        m->learner = LEARN_LOGREG;
+    else
+        return bad(err, "learner", "must be svm, nbsvm or logreg");
+    double x;
+    tcat_status st;
+#define NUM(key, dflt, lo, hi, dst)                                     \
+    if ((st = get_num(p, key, dflt, lo, hi, &x, err)) != TCAT_OK)       \
+        return st;                                                      \
+    dst = x;
+    NUM("C", 1.0, 1e-6, 1e6, m->C)
+    NUM("word_ngrams", 2, 0, 3, m->ngrams.word_n)
+    NUM("char_min", 0, 0, 6, m->ngrams.char_min)
+    NUM("char_max", m->ngrams.char_min, 0, 6, m->ngrams.char_max)
+    NUM("min_df", 2, 1, 1e9, m->min_df)
+    NUM("max_features", 0, 0, 1e9, m->max_features)
+    NUM("nb_alpha", 1.0, 1e-6, 1e6, m->nb_alpha)
+    NUM("beta", 0.25, 0, 1, m->beta)
+    NUM("max_iter", m->learner == LEARN_LOGREG ? 200 : 1000, 1, 1e6, m->max_iter)
+    NUM("temperature", 1.0, 1e-4, 1e4, m->temperature)
+#undef NUM
+    const json_t *sl = json_object_get(p, "sublinear_tf");
+    if (sl && !json_is_boolean(sl))
+        return bad(err, "sublinear_tf", "must be true or false");
+    m->sublinear = sl ? json_is_true(sl) : true;
+    if (m->ngrams.char_max < m->ngrams.char_min)
+        return bad(err, "char_max", "is below char_min");
+    if (m->ngrams.word_n == 0 && m->ngrams.char_min == 0)
+        return tcat_fail(err, TCAT_ERR_USAGE, "linear: no features (word_ngrams and char_min 0)");
+    return TCAT_OK;
+}
+
+/* The effective hyperparameters as JSON. */
+static json_t *effective(const linear *m)
+{
+    static const char *const names[] = {"svm", "nbsvm", "logreg"};
+    return json_pack("{s:s, s:f, s:i, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:i, s:f}", "learner",
+                     names[m->learner], "C", m->C, "word_ngrams", m->ngrams.word_n, "char_min",
+                     m->ngrams.char_min, "char_max", m->ngrams.char_max, "min_df",
+                     (json_int_t)m->min_df, "max_features", (json_int_t)m->max_features,
+                     "sublinear_tf", m->sublinear, "nb_alpha", m->nb_alpha, "beta", m->beta,
+                     "max_iter", m->max_iter, "temperature", m->temperature);
+}
+
+static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
+                          tcat_error *err)
+{
+    linear *m = calloc(1, sizeof *m);
+    if (!m)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    m->base.ops = &tcat_linear_ops;
+    m->base.nclasses = nclasses;
+    tcat_status st = parse(m, params, err);
+    if (st == TCAT_OK && !(m->base.params = effective(m)))
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st != TCAT_OK) {
+        free(m);
+        return st;
+    }
+    *out = &m->base;
+    return TCAT_OK;
+}
+
+static void destroy(tcat_pipeline *p)
+{
+    linear *m = (linear *)p;
+    tcat_vocab_free(&m->vocab);
+    free(m->own_W);
+    free(m->own_b);
+    free(m);
+}
+
+/* ---- fit ------------------------------------------------------------------- */
+
+/* NBSVM log-count ratios, K x cols: r_kj = ln((p_j/|p|_1) / (q_j/|q|_1))
+ * with p = alpha + sum of binarised x over class k, q the same over the
+ * other classes. */
+static float *nb_ratios(const tcat_csr *X, const int32_t *y, size_t K, double alpha)
+{
+    size_t d = X->cols;
+    double *cnt = calloc(K * d, sizeof *cnt), *tot = calloc(d, sizeof *tot);
+    float *r = malloc(K * d * sizeof *r);
+    if (!cnt || !tot || !r) {
+        free(cnt);
+        free(tot);
+        free(r);
+        return NULL;
+    }
+    for (size_t i = 0; i < X->rows; i++)
+        for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+            if (X->val[p] > 0) {
+                cnt[(size_t)y[i] * d + X->col[p]] += 1;
+                tot[X->col[p]] += 1;
+            }
+    double all = 0;
+    for (size_t j = 0; j < d; j++)
+        all += tot[j];
+    for (size_t k = 0; k < K; k++) {
+        double pk = 0;
+        for (size_t j = 0; j < d; j++)
+            pk += cnt[k * d + j];
+        double psum = pk + alpha * (double)d, qsum = (all - pk) + alpha * (double)d;
+        for (size_t j = 0; j < d; j++) {
+            double pj = cnt[k * d + j] + alpha, qj = tot[j] - cnt[k * d + j] + alpha;
+            r[k * d + j] = (float)log((pj / psum) / (qj / qsum));
+        }
+    }
+    free(cnt);
+    free(tot);
+    return r;
+}
+
+/* Scores (n x K) of the rows of X. */
+static void scores(const linear *m, const tcat_csr *X, float *s)
+{
+    size_t K = m->base.nclasses;
+    for (size_t i = 0; i < X->rows; i++) {
+        float *si = s + i * K;
+        for (size_t k = 0; k < K; k++)
+            si[k] = m->b[k];
+        for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++) {
+            const float *w = m->W + (size_t)X->col[p] * K;
+            float v = X->val[p];
+            for (size_t k = 0; k < K; k++)
+                si[k] += w[k] * v;
+        }
+    }
+}
+
+static void softmax_rows(float *s, size_t n, size_t K, double T)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *r = s + i * K;
+        double mx = r[0];
+        for (size_t k = 1; k < K; k++)
+            if (r[k] > mx)
+                mx = r[k];
+        double sum = 0;
+        for (size_t k = 0; k < K; k++)
+            sum += exp((r[k] - mx) / T);
+        for (size_t k = 0; k < K; k++)
+            r[k] = (float)(exp((r[k] - mx) / T) / sum);
+    }
+}
+
+/* Mean negative log-likelihood of labels y under softmax(s / T). */
+static double nll(const float *s, const int32_t *y, size_t n, size_t K, double T)
+{
+    double tot = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *r = s + i * K;
+        double mx = r[0];
+        for (size_t k = 1; k < K; k++)
+            if (r[k] > mx)
+                mx = r[k];
+        double sum = 0;
+        for (size_t k = 0; k < K; k++)
+            sum += exp((r[k] - mx) / T);
+        tot += log(sum) - (r[y[i]] - mx) / T;
+    }
+    return tot / (double)(n ? n : 1);
+}
+
+/* The temperature minimising the dev log-loss: golden-section search on
+ * ln T in [ln 0.005, ln 50]. */
+static double fit_temperature(const float *s, const int32_t *y, size_t n, size_t K)
+{
+    double a = log(0.005), b = log(50.0);
+    const double g = 0.6180339887498949;
+    double c = b - g * (b - a), d = a + g * (b - a);
+    double fc = nll(s, y, n, K, exp(c)), fd = nll(s, y, n, K, exp(d));
+    for (int it = 0; it < 60; it++) {
+        if (fc < fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = nll(s, y, n, K, exp(c));
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = nll(s, y, n, K, exp(d));
+        }
+    }
+    return exp((a + b) / 2);
+}
+
+static int32_t *labels_of(const tcat_docs *d)
+{
+    int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);
+    if (y)
+        for (size_t i = 0; i < d->n; i++)
+            y[i] = d->c->label[tcat_docs_at(d, i)];
+    return y;
+}
+
+/* Features of the training and dev documents, shared through the fit
+ * cache by every candidate with the same feature settings. */
+typedef struct features {
+    tcat_vocab vocab;
+    tcat_csr X, Xd;
+} features;
+
+static void features_free(void *p)
+{
+    features *f = p;
+    tcat_vocab_free(&f->vocab);
+    tcat_csr_free(&f->X);
+    tcat_csr_free(&f->Xd);
+    free(f);
+}
+
+static uint64_t docs_id(const tcat_docs *d)
+{
+    if (!d || d->n == 0)
+        return 0;
+    uint64_t h = XXH3_64bits(&d->c, sizeof d->c) ^ (uint64_t)d->n;
+    return d->idx ? h ^ XXH3_64bits(d->idx, d->n * sizeof *d->idx) : h;
+}
+
+static tcat_status get_features(const linear *m, const tcat_docs *train, const tcat_docs *dev,
+                                const tcat_fit_opts *o, features **out, bool *owned,
+                                tcat_error *err)
+{
+    char key[256];
+    snprintf(key, sizeof key, "linear/w%d/c%d-%d/df%zu/max%zu/sub%d/%016llx/%016llx",
+             m->ngrams.word_n, m->ngrams.char_min, m->ngrams.char_max, m->min_df,
+             m->max_features, m->sublinear, (unsigned long long)docs_id(train),
+             (unsigned long long)docs_id(dev));
+    features *f = o->cache ? tcat_cache_get(o->cache, key) : NULL;
+    if (f) {
+        *out = f;
+        *owned = false;
+        return TCAT_OK;
+    }
+    f = calloc(1, sizeof *f);
+    if (!f)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = tcat_vocab_build(&f->vocab, train, &m->ngrams, m->sublinear, m->min_df,
+                                      m->max_features, err);
+    if (st == TCAT_OK)
+        st = tcat_tfidf_transform(&f->vocab, train, o->threads, &f->X, err);
+    if (st == TCAT_OK && dev && dev->n > 0)
+        st = tcat_tfidf_transform(&f->vocab, dev, o->threads, &f->Xd, err);
+    if (st != TCAT_OK) {
+        features_free(f);
+        return st;
+    }
+    *out = f;
+    *owned = true;
+    if (o->cache) {
+        if (tcat_cache_put(o->cache, key, f, features_free) != TCAT_OK)
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory"); /* f was freed */
+        *owned = false;
+    }
+    return TCAT_OK;
+}
+
+static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                       const tcat_fit_opts *o, tcat_error *err)
+{
+    linear *m = (linear *)p;
+    size_t K = p->nclasses;
+    tcat_vocab_free(&m->vocab);
+    free(m->own_W);
+    free(m->own_b);
+    m->own_W = m->own_b = NULL;
+    m->W = m->b = NULL;
+    features *f = NULL;
+    bool owned = false;
+    tcat_status st = get_features(m, train, dev, o, &f, &owned, err);
+    if (st != TCAT_OK)
+        return st;
+    int32_t *y = NULL, *yd = NULL;
+    float *ratios = NULL, *s = NULL;
+    size_t d = f->X.cols;
+    y = labels_of(train);
+    m->own_W = calloc((d ? d : 1) * K, sizeof *m->own_W);
+    m->own_b = calloc(K, sizeof *m->own_b);
+    if (!y || !m->own_W || !m->own_b || tcat_vocab_copy(&m->vocab, &f->vocab) != TCAT_OK) {
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (m->learner == LEARN_LOGREG) {
+        tcat_logreg_opts lo = {m->C, m->max_iter, 1e-4, 7, o->threads, o->deadline,
+                               o->class_weight};
+        st = tcat_logreg_train(&f->X, y, K, &lo, m->own_W, m->own_b);
+    } else {
+        if (m->learner == LEARN_NBSVM && !(ratios = nb_ratios(&f->X, y, K, m->nb_alpha))) {
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        tcat_svm_opts so = {m->C, 0.1, m->max_iter, o->seed, o->threads, o->deadline,
+                            o->class_weight, ratios, m->learner == LEARN_NBSVM ? m->beta : 1.0};
+        st = tcat_svm_train(&f->X, y, K, &so, m->own_W, m->own_b);
+    }
+    if (st != TCAT_OK) {
+        tcat_fail(err, st, "linear: training failed: %s", tcat_strerror(st));
+        goto done;
+    }
+    m->W = m->own_W;
+    m->b = m->own_b;
+    if (dev && dev->n > 0) {
+        s = malloc(dev->n * K * sizeof *s);
+        yd = labels_of(dev);
+        if (!s || !yd) {
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        scores(m, &f->Xd, s);
+        m->temperature = fit_temperature(s, yd, dev->n, K);
+        json_object_set_new(p->params, "temperature", json_real(m->temperature));
+    }
+done:
+    if (owned)
+        features_free(f);
+    free(y);
+    free(yd);
+    free(ratios);
+    free(s);
+    return st;
+}
+
+/* ---- predict, save, load ---------------------------------------------------- */
+
+static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
+                                 int threads, tcat_error *err)
+{
+    const linear *m = (const linear *)p;
+    if (!m->W)
+        return tcat_fail(err, TCAT_ERR_USAGE, "linear: predict before fit");
+    tcat_csr X;
+    tcat_status st = tcat_tfidf_transform(&m->vocab, docs, threads, &X, err);
+    if (st != TCAT_OK)
+        return st;
+    scores(m, &X, proba);
+    softmax_rows(proba, docs->n, p->nclasses, m->temperature);
+    tcat_csr_free(&X);
+    return TCAT_OK;
+}
+
+static tcat_status add(tcat_mwriter *w, const char *prefix, const char *part, const void *data,
+                       size_t size, tcat_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    return tcat_mwriter_add(w, name, data, size, err);
+}
+
+static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                        tcat_error *err)
+{
+    const linear *m = (const linear *)p;
+    size_t K = p->nclasses, d = m->vocab.nword + m->vocab.nchar;
+    uint64_t shape[3] = {m->vocab.nword, m->vocab.nchar, K};
+    tcat_status st;
+    if ((st = add(w, prefix, "shape", shape, sizeof shape, err)) ||
+        (st = add(w, prefix, "hash", m->vocab.hash, d * sizeof *m->vocab.hash, err)) ||
+        (st = add(w, prefix, "idf", m->vocab.idf, d * sizeof *m->vocab.idf, err)) ||
+        (st = add(w, prefix, "W", m->W, d * K * sizeof *m->W, err)) ||
+        (st = add(w, prefix, "b", m->b, K * sizeof *m->b, err)))
+        return st;
+    return TCAT_OK;
+}
+
+static const void *section(const tcat_mreader *r, const char *prefix, const char *part,
+                           size_t want, tcat_error *err, tcat_status *st)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    const void *data;
+    size_t size;
+    if (!tcat_mreader_find(r, name, &data, &size)) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
+        return NULL;
+    }
+    if (want != (size_t)-1 && size != want) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "section '%s' has %zu bytes, expected %zu", name,
+                        size, want);
+        return NULL;
+    }
+    return data;
+}
+
+static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
+                        tcat_error *err)
+{
+    linear *m = (linear *)p;
+    tcat_status st = TCAT_OK;
+    const uint64_t *shape = section(r, prefix, "shape", 3 * sizeof(uint64_t), err, &st);
+    if (!shape)
+        return st;
+    size_t K = p->nclasses;
+    if (shape[2] != K || shape[0] > UINT32_MAX || shape[1] > UINT32_MAX)
+        return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.shape' does not match the model", prefix);
+    size_t d = (size_t)(shape[0] + shape[1]);
+    const uint64_t *hash = section(r, prefix, "hash", d * sizeof *hash, err, &st);
+    const float *idf = hash ? section(r, prefix, "idf", d * sizeof *idf, err, &st) : NULL;
+    const float *W = idf ? section(r, prefix, "W", d * K * sizeof *W, err, &st) : NULL;
+    const float *b = W ? section(r, prefix, "b", K * sizeof *b, err, &st) : NULL;
+    if (!b)
+        return st;
+    if ((st = tcat_vocab_adopt(&m->vocab, &m->ngrams, m->sublinear, (size_t)shape[0],
+                               (size_t)shape[1], hash, idf, err)) != TCAT_OK)
+        return st;
+    m->W = W;
+    m->b = b;
+    return TCAT_OK;
+}
+
+static json_t *describe(const tcat_pipeline *p)
+{
+    const linear *m = (const linear *)p;
+    return json_pack("{s:I, s:I}", "word_features", (json_int_t)m->vocab.nword, "char_features",
+                     (json_int_t)m->vocab.nchar);
+}
+
+const tcat_pipeline_ops tcat_linear_ops = {
+    .family = "linear",
+    .create = create,
+    .fit = fit,
+    .predict_proba = predict_proba,
+    .save = save,
+    .load = load,
+    .describe = describe,
+    .destroy = destroy,
+};

@@ -1,0 +1,41 @@
+/*
+ * pipelines/logreg.h — multinomial logistic regression with L2 penalty.
+ *
+ *     min_{W,b}  1/2 |W|^2 + C sum_i c_i ( logsumexp(z_i) - z_i[y_i] ),
+ *     z_i = W^T x_i + b
+ *
+ * (the bias is not penalised; c_i is the weight of example i's class),
+ * minimised by L-BFGS (Nocedal 1980; Liu and Nocedal 1989) with a
+ * backtracking Armijo line search. The gradient is summed over a fixed
+ * split of the examples in a fixed order, so results do not depend on
+ * thread timing.
+ */
+#ifndef TCAT_PIPELINES_LOGREG_H
+#define TCAT_PIPELINES_LOGREG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "pipelines/tfidf.h"
+
+typedef struct tcat_logreg_opts {
+    double C;
+    int max_iter;      /* L-BFGS iterations */
+    double tol;        /* stop when |grad|_inf <= tol * max(1, |grad_0|_inf) */
+    int memory;        /* L-BFGS history pairs */
+    int threads;
+    double deadline;   /* tcat_now() time to stop at, 0: none */
+    const double *class_weight; /* K, or NULL */
+} tcat_logreg_opts;
+
+/* Fits W (cols x K, row-major by feature) and b (K). */
+tcat_status tcat_logreg_train(const tcat_csr *X, const int32_t *y, size_t K,
+                              const tcat_logreg_opts *o, float *W, float *b);
+
+/* The objective at theta = [W (cols x K) | b (K)] and, when grad is not
+ * NULL, its gradient (same layout). Exposed for the gradient check. */
+double tcat_logreg_objective(const tcat_csr *X, const int32_t *y, size_t K,
+                             const tcat_logreg_opts *o, const double *theta, double *grad);
+
+#endif

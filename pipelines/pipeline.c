@@ -1,0 +1,103 @@
+#include "pipelines/pipeline.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "pipelines/linear.h"
+
+static const tcat_pipeline_ops *const families[] = {
+    &tcat_linear_ops,
+};
+
+static const char *const family_names[] = {"linear", NULL};
+
+const tcat_pipeline_ops *tcat_pipeline_family(const char *name)
+{
+    for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+        if (strcmp(families[i]->family, name) == 0)
+            return families[i];
+    return NULL;
+}
+
+const char *const *tcat_pipeline_families(void) { return family_names; }
+
+tcat_status tcat_pipeline_create(tcat_pipeline **out, const char *family, const json_t *params,
+                                 size_t nclasses, tcat_error *err)
+{
+    const tcat_pipeline_ops *ops = tcat_pipeline_family(family);
+    if (!ops)
+        return tcat_fail(err, TCAT_ERR_USAGE, "unknown model family '%s'", family);
+    if (nclasses < 2)
+        return tcat_fail(err, TCAT_ERR_INPUT, "a classifier needs at least two classes");
+    json_t *empty = NULL;
+    if (!params)
+        params = empty = json_object();
+    tcat_status st = ops->create(out, params, nclasses, err);
+    json_decref(empty);
+    return st;
+}
+
+tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                              const tcat_fit_opts *o, tcat_error *err)
+{
+    for (size_t i = 0; i < train->n; i++) {
+        int32_t y = train->c->label[tcat_docs_at(train, i)];
+        if (y < 0 || (size_t)y >= p->nclasses)
+            return tcat_fail(err, TCAT_ERR_INPUT, "training document %zu has no known label", i);
+    }
+    return p->ops->fit(p, train, dev, o, err);
+}
+
+tcat_status tcat_pipeline_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
+                                        float *proba, int threads, tcat_error *err)
+{
+    return p->ops->predict_proba(p, docs, proba, threads < 1 ? 1 : threads, err);
+}
+
+tcat_status tcat_pipeline_save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                               tcat_error *err)
+{
+    return p->ops->save(p, w, prefix, err);
+}
+
+tcat_status tcat_pipeline_load(tcat_pipeline **out, const char *family, const json_t *params,
+                               size_t nclasses, const tcat_mreader *r, const char *prefix,
+                               tcat_error *err)
+{
+    tcat_status st = tcat_pipeline_create(out, family, params, nclasses, err);
+    if (st != TCAT_OK)
+        return st == TCAT_ERR_USAGE ? tcat_fail(err, TCAT_ERR_MODEL, "%s", err ? err->msg : "")
+                                    : st;
+    st = (*out)->ops->load(*out, r, prefix, err);
+    if (st != TCAT_OK)
+        tcat_pipeline_free(out);
+    return st;
+}
+
+const json_t *tcat_pipeline_params(const tcat_pipeline *p) { return p->params; }
+
+json_t *tcat_pipeline_describe(const tcat_pipeline *p)
+{
+    json_t *d = p->ops->describe ? p->ops->describe(p) : json_object();
+    if (d) {
+        json_object_set_new(d, "family", json_string(p->ops->family));
+        json_object_set(d, "params", p->params);
+    }
+    return d;
+}
+
+void tcat_pipeline_free(tcat_pipeline **p)
+{
+    if (!p || !*p)
+        return;
+    json_decref((*p)->params);
+    (*p)->ops->destroy(*p);
+    *p = NULL;
+}
+
+double tcat_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

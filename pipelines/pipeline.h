@@ -1,0 +1,125 @@
+/*
+ * pipelines/pipeline.h — the interface every model family implements.
+ *
+ * A pipeline turns tokenized documents (corpora/corpus.h) into class
+ * probabilities. Each family (linear bag-of-n-grams, fastText-style,
+ * CNN, recurrent) provides the operations of tcat_pipeline_ops; callers
+ * only use the wrappers below, so a new family plugs in by adding one
+ * entry to the registry in pipelines/pipeline.c.
+ *
+ *     tcat_pipeline *p;
+ *     tcat_pipeline_create(&p, "linear", params, nclasses, &err);
+ *     tcat_pipeline_fit(p, &train, &dev, &opts, &err);    // dev may be empty
+ *     tcat_pipeline_predict_proba(p, &docs, proba, 1, &err); // docs.n x nclasses
+ *     tcat_pipeline_save(p, writer, "m0", &err);          // sections "m0.*"
+ *     tcat_pipeline_free(&p);
+ *
+ * Hyperparameters are a JSON object (jansson): the search space is data,
+ * a model file stores them as they are, and every family documents its
+ * keys and defaults in its header. An unknown key or a bad value is
+ * TCAT_ERR_USAGE naming it. The effective values (defaults filled in,
+ * plus anything fitted such as a calibration temperature) are what
+ * tcat_pipeline_params returns after fit.
+ */
+#ifndef TCAT_PIPELINES_PIPELINE_H
+#define TCAT_PIPELINES_PIPELINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cache.h"
+#include "core/status.h"
+#include "corpora/corpus.h"
+#include "model/modelfile.h"
+
+/* A view of some documents of a corpus: documents idx[0..n) of c, or
+ * documents 0..n-1 when idx is NULL. Labels are c->label[...]. */
+typedef struct tcat_docs {
+    const tcat_corpus *c;
+    const size_t *idx;
+    size_t n;
+} tcat_docs;
+
+static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx ? d->idx[i] : i; }
+
+/* What fit may use besides the data. */
+typedef struct tcat_fit_opts {
+    int threads;            /* >= 1 */
+    uint64_t seed;
+    double deadline;        /* tcat_now() value by which fit returns, 0: none */
+    const double *class_weight; /* nclasses weights, or NULL for 1 each */
+    tcat_cache *cache;      /* artefacts shared between fits on the same
+                             * documents (features), or NULL */
+} tcat_fit_opts;
+
+typedef struct tcat_pipeline tcat_pipeline;
+
+typedef struct tcat_pipeline_ops {
+    const char *family;
+    tcat_status (*create)(tcat_pipeline **out, const json_t *params, size_t nclasses,
+                          tcat_error *err);
+    tcat_status (*fit)(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                       const tcat_fit_opts *o, tcat_error *err);
+    tcat_status (*predict_proba)(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
+                                 int threads, tcat_error *err);
+    tcat_status (*save)(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                        tcat_error *err);
+    tcat_status (*load)(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
+                        tcat_error *err);
+    json_t *(*describe)(const tcat_pipeline *p); /* sizes for `tcat info` */
+    void (*destroy)(tcat_pipeline *p);
+} tcat_pipeline_ops;
+
+/* The part every family's object starts with. */
+struct tcat_pipeline {
+    const tcat_pipeline_ops *ops;
+    json_t *params;   /* effective hyperparameters (owned) */
+    size_t nclasses;
+};
+
+/* The family called name ("linear", ...), or NULL. */
+const tcat_pipeline_ops *tcat_pipeline_family(const char *name);
+
+/* The names of all families, NULL-terminated. */
+const char *const *tcat_pipeline_families(void);
+
+/* Makes an unfitted pipeline of family with params (NULL: defaults).
+ * TCAT_ERR_USAGE for an unknown family or a bad hyperparameter. */
+tcat_status tcat_pipeline_create(tcat_pipeline **out, const char *family, const json_t *params,
+                                 size_t nclasses, tcat_error *err);
+
+/* Fits on train (labels: the corpus's first label of each document; all
+ * must be in [0, nclasses)); dev (n may be 0) is for early stopping and
+ * calibration. */
+tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                              const tcat_fit_opts *o, tcat_error *err);
+
+/* Writes docs->n rows of nclasses probabilities (each row sums to 1). */
+tcat_status tcat_pipeline_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
+                                        float *proba, int threads, tcat_error *err);
+
+/* Saves the fitted parameters as sections named "<prefix>.<part>". */
+tcat_status tcat_pipeline_save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                               tcat_error *err);
+
+/* Re-creates a fitted pipeline from a model file: family and params as
+ * saved by the caller (the model's member table), parts from sections
+ * "<prefix>.*". A missing or malformed section is TCAT_ERR_MODEL. The
+ * pipeline may point into r's mapping: r must outlive it. */
+tcat_status tcat_pipeline_load(tcat_pipeline **out, const char *family, const json_t *params,
+                               size_t nclasses, const tcat_mreader *r, const char *prefix,
+                               tcat_error *err);
+
+/* The effective hyperparameters (borrowed; valid while p lives). */
+const json_t *tcat_pipeline_params(const tcat_pipeline *p);
+
+/* A new JSON object describing p (family, params, sizes). */
+json_t *tcat_pipeline_describe(const tcat_pipeline *p);
+
+void tcat_pipeline_free(tcat_pipeline **p);
+
+/* Seconds on a monotonic clock (for deadlines). */
+double tcat_now(void);
+
+#endif
