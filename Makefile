@@ -4,7 +4,9 @@
 #                   packages first, through scripts/install-deps.sh)
 #   make check      unit tests, command-line tests, then both again under
 #                   AddressSanitizer + UndefinedBehaviorSanitizer
-#   make demo       tcat's main job today: tokenizing text in many scripts
+#   make demo       tcat's main job end to end: builds a language-identification
+#                   corpus from Debian's fortunes packages, trains, evaluates,
+#                   and classifies a few lines through a pipe
 #   make bench      the benchmarks of bench/ (needs ../shared/corpora)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -23,8 +25,8 @@ ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/config.mk
 endif
 
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
-LIBS       = $(DEP_LIBS) -fopenmp -lm
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
+LIBS       = $(DEP_LIBS) -pthread -lm
 
 LIB_SRC  = $(wildcard core/*.c tokenizer/*.c corpora/*.c embeddings/*.c pipelines/*.c search/*.c model/*.c)
 GEN_SRC  = build/gen/default_patterns.c
@@ -101,10 +103,12 @@ check-unit: build/check_tcat
 
 check-cli: tcat
 	sh tests/cli.sh ./tcat
+	sh tests/cli_model.sh ./tcat
 
 check-asan: build/asan/check_tcat build/asan/tcat
 	./build/asan/check_tcat
 	TCAT_SANITIZED=1 sh tests/cli.sh ./build/asan/tcat
+	TCAT_SANITIZED=1 sh tests/cli_model.sh ./build/asan/tcat
 
 # ---- the main job, benchmarks, install --------------------------------------
 
@@ -113,6 +117,7 @@ demo: tcat
 
 bench: tcat
 	sh bench/tokenize/run
+	sh bench/compare/run
 
 install: tcat libtcat.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tcat

@@ -39,6 +39,8 @@ const char cmd_train_help[] =
     "  --format NAME        layout of TRAIN and DEV: auto, folder, tsv, csv,\n"
     "                       jsonl, fasttext [auto]\n"
     "  --report FILE.json   write the leaderboard and scores as JSON\n"
+    "  --max-members N      most distinct models in the ensemble; each costs\n"
+    "                       prediction time, 1 keeps the single best [4]\n"
     "  --promote-if-better  replace an existing MODEL only when the new model\n"
     "                       scores at least as well on the dev documents; else\n"
     "                       keep it and exit 6\n"
@@ -59,6 +61,7 @@ typedef struct options {
     uint64_t seed;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     int promote;
+    size_t max_members;
 } options;
 
 /* The candidates tried, in order: cheap and strong ones first. Each is a
@@ -67,15 +70,15 @@ typedef struct options {
 static const char *const linear_grid[] = {
     "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}",
     "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30}",
     "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
     "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}",
+    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}",
+    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}",
+    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}",
     "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
     "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
+    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}",
+    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30}",
     "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30}",
 };
 
@@ -159,6 +162,8 @@ typedef struct candidate {
     json_t *params;  /* effective, after fit (temperature included) */
     double score;
     double seconds;
+    float *proba;    /* its dev probabilities, for ensemble selection */
+    unsigned picks;  /* times chosen for the ensemble */
     bool done;
 } candidate;
 
@@ -202,6 +207,9 @@ static long search(const options *o, const tcat_docs *fit_docs, const tcat_docs 
         }
         candidate *c = &cands[i];
         c->params = json_deep_copy(tcat_pipeline_params(p));
+        c->proba = malloc((dev_docs->n ? dev_docs->n : 1) * K * sizeof *c->proba);
+        if (c->proba)
+            memcpy(c->proba, proba, dev_docs->n * K * sizeof *proba);
         c->score = tcat_metrics_get(&m, o->metric);
         c->seconds = tcat_now() - now;
         c->done = true;
@@ -222,6 +230,69 @@ static long search(const options *o, const tcat_docs *fit_docs, const tcat_docs 
     free(proba);
     tcat_cache_free(&cache);
     return best;
+}
+
+/* Greedy ensemble selection with replacement (Caruana, Niculescu-Mizil,
+ * Crew and Ksikes, "Ensemble Selection from Libraries of Models", ICML
+ * 2004): start from the best candidate, repeatedly add the candidate
+ * (possibly again) whose addition gives the best dev score of the averaged
+ * probabilities, and keep the best prefix. Sets each candidate's picks;
+ * returns the ensemble's dev score. */
+static double select_ensemble(const options *o, const tcat_docs *dev, size_t K, candidate *c,
+                              size_t n, long best, tcat_error *err)
+{
+    size_t cells = dev->n * K;
+    float *sum = calloc(cells ? cells : 1, sizeof *sum), *trial = malloc((cells ? cells : 1) * sizeof *trial);
+    unsigned *picks = calloc(n, sizeof *picks), *best_picks = calloc(n, sizeof *best_picks);
+    double best_score = c[best].score;
+    if (!sum || !trial || !picks || !best_picks || !c[best].proba) {
+        c[best].picks = 1;
+        goto done;
+    }
+    memcpy(sum, c[best].proba, cells * sizeof *sum);
+    picks[best] = 1;
+    best_picks[best] = 1;
+    for (unsigned step = 2; step <= 12; step++) {
+        long pick = -1;
+        double pick_score = -1;
+        size_t distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            distinct += picks[i] > 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!c[i].done || !c[i].proba)
+                continue;
+            if (!picks[i] && distinct >= o->max_members)
+                continue;
+            for (size_t j = 0; j < cells; j++)
+                trial[j] = sum[j] + c[i].proba[j];
+            tcat_metrics m = {0};
+            if (score(dev, trial, K, &m, err) != TCAT_OK)
+                goto done;
+            double sc = tcat_metrics_get(&m, o->metric);
+            tcat_metrics_free(&m);
+            if (sc > pick_score) {
+                pick_score = sc;
+                pick = (long)i;
+            }
+        }
+        if (pick < 0)
+            break;
+        for (size_t j = 0; j < cells; j++)
+            sum[j] += c[pick].proba[j];
+        picks[pick]++;
+        if (pick_score > best_score + 1e-12) {
+            best_score = pick_score;
+            memcpy(best_picks, picks, n * sizeof *picks);
+        }
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        c[i].picks = best_picks ? best_picks[i] : (long)i == best;
+    free(sum);
+    free(trial);
+    free(picks);
+    free(best_picks);
+    return best_score;
 }
 
 static int by_score(const void *a, const void *b)
@@ -249,18 +320,21 @@ static json_t *leaderboard(const options *o, candidate *c, size_t n)
         const json_t *p = order[r]->params;
         char feats[64];
         int cmin = (int)json_integer_value(json_object_get(p, "char_min"));
-        snprintf(feats, sizeof feats, "word 1-%d%s", (int)json_integer_value(json_object_get(p, "word_ngrams")),
-                 cmin ? "" : "");
+        snprintf(feats, sizeof feats, "word 1-%d",
+                 (int)json_integer_value(json_object_get(p, "word_ngrams")));
         if (cmin)
             snprintf(feats + strlen(feats), sizeof feats - strlen(feats), " + char %d-%d", cmin,
                      (int)json_integer_value(json_object_get(p, "char_max")));
         if (o->verbosity >= 1)
-            fprintf(stderr, "  %2zu  %.4f  %6.1fs  linear %-6s C=%-5g %s\n", r + 1, order[r]->score,
-                    order[r]->seconds, json_string_value(json_object_get(p, "learner")),
+            fprintf(stderr, "  %2zu  %.4f  %6.1fs  weight %u  linear %-6s C=%-5g %s\n", r + 1,
+                    order[r]->score, order[r]->seconds, order[r]->picks,
+                    json_string_value(json_object_get(p, "learner")),
                     json_number_value(json_object_get(p, "C")), feats);
-        json_array_append_new(board, json_pack("{s:i, s:s, s:O, s:f, s:f}", "rank", (int)(r + 1),
-                                               "family", "linear", "params", p, "dev_score",
-                                               order[r]->score, "fit_seconds", order[r]->seconds));
+        json_array_append_new(board, json_pack("{s:i, s:s, s:O, s:f, s:f, s:i}", "rank",
+                                               (int)(r + 1), "family", "linear", "params", p,
+                                               "dev_score", order[r]->score, "fit_seconds",
+                                               order[r]->seconds, "ensemble_weight",
+                                               (int)order[r]->picks));
     }
     free(order);
     return board;
@@ -423,11 +497,34 @@ static int run(options *o)
     long best = search(o, &fit_docs, &dev_docs, K, t0, cands, ncand, &best_scores, &err, &st);
     if (st != TCAT_OK)
         goto fail;
-    board = leaderboard(o, cands, ncand);
     size_t tried = 0;
     for (size_t i = 0; i < ncand; i++)
         tried += cands[i].done;
     say(o, 1, "%zu of %zu candidates fitted in %.1fs", tried, ncand, tcat_now() - t0);
+
+    /* an ensemble of the candidates, kept when it beats the best one and
+     * its refit fits in what is left of the budget */
+    double final_score = select_ensemble(o, &dev_docs, K, cands, ncand, best, &err);
+    double refit_cost = 0;
+    size_t distinct = 0;
+    for (size_t i = 0; i < ncand; i++)
+        if (cands[i].picks) {
+            refit_cost += 1.3 * cands[i].seconds;
+            distinct++;
+        }
+    if (distinct > 1 && tcat_now() - t0 + refit_cost > o->budget) {
+        say(o, 1, "an ensemble of %zu would score %.4f but its refit does not fit in the "
+                  "budget: keeping the best candidate", distinct, final_score);
+        for (size_t i = 0; i < ncand; i++)
+            cands[i].picks = (long)i == best;
+        final_score = cands[best].score;
+        distinct = 1;
+    }
+    board = leaderboard(o, cands, ncand);
+    if (distinct > 1)
+        say(o, 1, "ensemble of %zu candidates (weights in the leaderboard): dev %s %.4f, best "
+                  "single %.4f", distinct, tcat_metric_name(o->metric), final_score,
+            cands[best].score);
 
     /* refit the winner on every labelled document (train and dev) */
     if ((st = tcat_model_new(&model, &tcfg, &err)) != TCAT_OK)
@@ -466,23 +563,40 @@ static int run(options *o)
                 all[na++] = i;
         final_docs = (tcat_docs){&merged, all, na};
     }
-    tcat_pipeline *p = NULL;
+    /* refit every member: each distinct candidate once, weighted by how
+     * often the selection picked it */
     tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, NULL};
-    double tr = tcat_now();
-    st = tcat_pipeline_create(&p, "linear", cands[best].params, K, &err);
-    if (st == TCAT_OK)
-        st = tcat_pipeline_fit(p, &final_docs, NULL, &fo, &err);
-    tcat_corpus_free(&merged);
-    if (st != TCAT_OK) {
-        tcat_pipeline_free(&p);
+    tcat_cache *refit_cache = NULL;
+    if (tcat_cache_new(&refit_cache) != TCAT_OK) {
+        tcat_corpus_free(&merged);
+        st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    say(o, 1, "refitted the best candidate on %zu documents in %.1fs", final_docs.n,
-        tcat_now() - tr);
-    json_t *member_scores = json_pack("{s:s, s:f}", "metric", tcat_metric_name(o->metric),
-                                      "dev", cands[best].score);
-    if ((st = tcat_model_add_member(model, p, 1.0, member_scores, &err)) != TCAT_OK)
+    fo.cache = refit_cache;
+    double tr = tcat_now();
+    size_t nmembers = 0;
+    for (size_t i = 0; i < ncand && st == TCAT_OK; i++) {
+        if (!cands[i].picks)
+            continue;
+        tcat_pipeline *p = NULL;
+        st = tcat_pipeline_create(&p, "linear", cands[i].params, K, &err);
+        if (st == TCAT_OK)
+            st = tcat_pipeline_fit(p, &final_docs, NULL, &fo, &err);
+        if (st != TCAT_OK) {
+            tcat_pipeline_free(&p);
+            break;
+        }
+        json_t *member_scores = json_pack("{s:s, s:f}", "metric", tcat_metric_name(o->metric),
+                                          "dev", cands[i].score);
+        st = tcat_model_add_member(model, p, (double)cands[i].picks, member_scores, &err);
+        nmembers++;
+    }
+    tcat_cache_free(&refit_cache);
+    tcat_corpus_free(&merged);
+    if (st != TCAT_OK)
         goto fail;
+    say(o, 1, "refitted %zu member(s) on %zu documents in %.1fs", nmembers, final_docs.n,
+        tcat_now() - tr);
 
     char created[32], hash[17];
     tcat_model_timestamp(created, sizeof created);
@@ -493,7 +607,7 @@ static int run(options *o)
                                                        "documents", (json_int_t)train.n,
                                                        "dev_documents", (json_int_t)dev_docs.n));
     json_object_set_new(model->meta, "metric", json_string(tcat_metric_name(o->metric)));
-    json_object_set_new(model->meta, "dev_score", json_real(cands[best].score));
+    json_object_set_new(model->meta, "dev_score", json_real(final_score));
     json_object_set_new(model->meta, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(model->meta, "threads", json_integer(o->threads));
     json_object_set_new(model->meta, "candidates_fitted", json_integer((json_int_t)tried));
@@ -503,26 +617,27 @@ static int run(options *o)
         tcat_error oerr = {0};
         st = score_existing(o, o->dev ? o->dev : o->train, fmt, &train, held, nheld, &old_score,
                             &oerr);
-        if (st == TCAT_OK && old_score > cands[best].score) {
+        if (st == TCAT_OK && old_score > final_score) {
             say(o, 0, "not promoted: the existing %s scores %.4f on the dev documents, the new "
-                      "model %.4f; %s is unchanged", o->output, old_score, cands[best].score,
+                      "model %.4f; %s is unchanged", o->output, old_score, final_score,
                 o->output);
             code = TCAT_EXIT_NOT_PROMOTED;
             goto out;
         }
         if (st == TCAT_OK)
-            say(o, 1, "promoted: new %.4f >= existing %.4f", cands[best].score, old_score);
+            say(o, 1, "promoted: new %.4f >= existing %.4f", final_score, old_score);
         else
             say(o, 1, "the existing %s cannot be scored (%s): replacing it", o->output, oerr.msg);
     }
     if ((st = tcat_model_save(model, o->output, &err)) != TCAT_OK)
         goto fail;
     say(o, 1, "wrote %s (dev %s %.4f) in %.1fs", o->output, tcat_metric_name(o->metric),
-        cands[best].score, tcat_now() - t0);
+        final_score, tcat_now() - t0);
 
     if (o->report) {
-        json_t *rep = json_pack("{s:s, s:s, s:O, s:O, s:f, s:I, s:I}", "model", o->output,
-                                "metric", tcat_metric_name(o->metric), "leaderboard", board,
+        json_t *rep = json_pack("{s:s, s:s, s:f, s:O, s:O, s:f, s:I, s:I}", "model", o->output,
+                                "metric", tcat_metric_name(o->metric), "dev_score", final_score,
+                                "leaderboard", board,
                                 "best_dev_scores", best_scores ? best_scores : json_null(),
                                 "seconds", tcat_now() - t0, "candidates_fitted", (json_int_t)tried,
                                 "candidates", (json_int_t)ncand);
@@ -546,7 +661,7 @@ fail:
 out:
     for (size_t i = 0; cands && i < (o->trials > 0 ? (size_t)o->trials : sizeof linear_grid / sizeof *linear_grid) &&
                        i < sizeof linear_grid / sizeof *linear_grid; i++)
-        json_decref(cands[i].params);
+        json_decref(cands[i].params), free(cands[i].proba);
     free(cands);
     json_decref(best_scores);
     json_decref(board);
@@ -566,7 +681,7 @@ out:
 int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
-           O_REPORT, O_PROMOTE, O_VECTORS };
+           O_REPORT, O_PROMOTE, O_VECTORS, O_MAX_MEMBERS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -576,12 +691,14 @@ int cmd_train(int argc, char **argv)
         {"seed", required_argument, NULL, O_SEED}, {"format", required_argument, NULL, O_FORMAT},
         {"report", required_argument, NULL, O_REPORT},
         {"promote-if-better", no_argument, NULL, O_PROMOTE},
+        {"max-members", required_argument, NULL, O_MAX_MEMBERS},
         {"vectors", required_argument, NULL, O_VECTORS}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
     };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     options o = {.output = "model.tcat", .budget = 300, .metric = TCAT_METRIC_MACRO_F1,
-                 .threads = ncpu > 0 ? (int)ncpu : 1, .seed = 1, .verbosity = 1};
+                 .threads = ncpu > 0 ? (int)ncpu : 1, .seed = 1, .verbosity = 1,
+                 .max_members = 4};
     tcat_error err = {0};
     opterr = 0;
     optind = 1;
@@ -639,6 +756,14 @@ int cmd_train(int argc, char **argv)
         case O_FORMAT: o.format_name = optarg; break;
         case O_REPORT: o.report = optarg; break;
         case O_PROMOTE: o.promote = 1; break;
+        case O_MAX_MEMBERS: {
+            long v = strtol(optarg, &e, 10);
+            if (*e || v < 1 || v > 64)
+                return cli_usage_error("train", "--max-members wants a number from 1 to 64, not "
+                                                "'%s'", optarg);
+            o.max_members = (size_t)v;
+            break;
+        }
         case O_VECTORS:
             cli_error("train", "--vectors: pretrained vectors are not built yet in this version");
             return TCAT_EXIT_FAILURE;

@@ -243,19 +243,23 @@ tcat_status tcat_model_predict_proba(const tcat_model *m, const tcat_docs *docs,
     if (m->nmembers == 1)
         return tcat_pipeline_predict_proba(m->members[0].p, docs, proba, threads, err);
     float *tmp = malloc((n ? n : 1) * K * sizeof *tmp);
-    if (!tmp)
+    tcat_cache *cache = NULL;
+    if (!tmp || tcat_cache_new(&cache) != TCAT_OK) {
+        free(tmp);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
     memset(proba, 0, n * K * sizeof *proba);
     double total = 0;
     for (size_t j = 0; j < m->nmembers; j++)
         total += m->members[j].weight;
     tcat_status st = TCAT_OK;
     for (size_t j = 0; j < m->nmembers && st == TCAT_OK; j++) {
-        st = tcat_pipeline_predict_proba(m->members[j].p, docs, tmp, threads, err);
+        st = tcat_pipeline_predict_proba_shared(m->members[j].p, docs, tmp, threads, cache, err);
         float w = (float)(m->members[j].weight / total);
         for (size_t i = 0; st == TCAT_OK && i < n * K; i++)
             proba[i] += w * tmp[i];
     }
+    tcat_cache_free(&cache);
     free(tmp);
     return st;
 }

@@ -22,6 +22,8 @@ typedef struct linear {
     bool sublinear;
     /* fitted */
     tcat_vocab vocab;
+    uint64_t vocab_id; /* XXH3 of the vocabulary's hashes: members with the
+                        * same features share them at predict time */
     const float *W, *b;
     float *own_W, *own_b;
 } linear;
@@ -188,6 +190,19 @@ static float *nb_ratios(const tcat_csr *X, const int32_t *y, size_t K, double al
 static void scores(const linear *m, const tcat_csr *X, float *s)
 {
     size_t K = m->base.nclasses;
+    if (K == 2) { /* the common case, unrolled */
+        for (size_t i = 0; i < X->rows; i++) {
+            float s0 = m->b[0], s1 = m->b[1];
+            for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++) {
+                const float *w = m->W + (size_t)X->col[p] * 2;
+                s0 += w[0] * X->val[p];
+                s1 += w[1] * X->val[p];
+            }
+            s[2 * i] = s0;
+            s[2 * i + 1] = s1;
+        }
+        return;
+    }
     for (size_t i = 0; i < X->rows; i++) {
         float *si = s + i * K;
         for (size_t k = 0; k < K; k++)
@@ -376,6 +391,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     }
     m->W = m->own_W;
     m->b = m->own_b;
+    m->vocab_id = XXH3_64bits(m->vocab.hash, d * sizeof *m->vocab.hash);
     if (dev && dev->n > 0) {
         s = malloc(dev->n * K * sizeof *s);
         yd = labels_of(dev);
@@ -399,19 +415,45 @@ done:
 
 /* ---- predict, save, load ---------------------------------------------------- */
 
+static void csr_free(void *x)
+{
+    tcat_csr_free(x);
+    free(x);
+}
+
 static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
-                                 int threads, tcat_error *err)
+                                 int threads, tcat_cache *cache, tcat_error *err)
 {
     const linear *m = (const linear *)p;
     if (!m->W)
         return tcat_fail(err, TCAT_ERR_USAGE, "linear: predict before fit");
-    tcat_csr X;
-    tcat_status st = tcat_tfidf_transform(&m->vocab, docs, threads, &X, err);
-    if (st != TCAT_OK)
-        return st;
-    scores(m, &X, proba);
+    /* members refitted on the same documents with the same feature
+     * settings have identical vocabularies: their features are computed
+     * once per batch */
+    char key[160];
+    size_t d = m->vocab.nword + m->vocab.nchar;
+    snprintf(key, sizeof key, "linear-X/w%d/c%d-%d/sub%d/%zu/%016llx", m->ngrams.word_n,
+             m->ngrams.char_min, m->ngrams.char_max, m->sublinear, d,
+             (unsigned long long)m->vocab_id);
+    tcat_csr *X = cache ? tcat_cache_get(cache, key) : NULL;
+    tcat_csr own = {0};
+    if (!X) {
+        tcat_csr *fresh = cache ? calloc(1, sizeof *fresh) : &own;
+        if (!fresh)
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        tcat_status st = tcat_tfidf_transform(&m->vocab, docs, threads, fresh, err);
+        if (st != TCAT_OK) {
+            if (cache)
+                free(fresh);
+            return st;
+        }
+        if (cache && tcat_cache_put(cache, key, fresh, csr_free) != TCAT_OK)
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        X = fresh;
+    }
+    scores(m, X, proba);
     softmax_rows(proba, docs->n, p->nclasses, m->temperature);
-    tcat_csr_free(&X);
+    tcat_csr_free(&own);
     return TCAT_OK;
 }
 
@@ -481,6 +523,7 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
         return st;
     m->W = W;
     m->b = b;
+    m->vocab_id = XXH3_64bits(hash, d * sizeof *hash);
     return TCAT_OK;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "pipelines/pipeline.h"
 
 /* Loss and gradient over rows [a, b): adds into *loss and g (when g). */
@@ -50,6 +51,27 @@ static void partial(const tcat_csr *X, const int32_t *y, size_t K, const tcat_lo
     *loss += sum;
 }
 
+struct objective_job {
+    const tcat_csr *X;
+    const int32_t *y;
+    size_t K;
+    const tcat_logreg_opts *o;
+    const double *theta;
+    int T;
+    double *loss;
+    double **gs;
+    double *z;
+};
+
+static void objective_part(void *ctx, int t)
+{
+    struct objective_job *j = ctx;
+    size_t n = j->X->rows;
+    size_t a = n * (size_t)t / (size_t)j->T, b = n * (size_t)(t + 1) / (size_t)j->T;
+    partial(j->X, j->y, j->K, j->o, j->theta, a, b, &j->loss[t], j->gs ? j->gs[t] : NULL,
+            j->z + (size_t)t * j->K);
+}
+
 double tcat_logreg_objective(const tcat_csr *X, const int32_t *y, size_t K,
                              const tcat_logreg_opts *o, const double *theta, double *grad)
 {
@@ -75,11 +97,8 @@ double tcat_logreg_objective(const tcat_csr *X, const int32_t *y, size_t K,
                 ok = false;
     }
     if (ok) {
-#pragma omp parallel for num_threads(T) schedule(static, 1)
-        for (int t = 0; t < T; t++) {
-            size_t a = X->rows * (size_t)t / (size_t)T, b = X->rows * (size_t)(t + 1) / (size_t)T;
-            partial(X, y, K, o, theta, a, b, &loss[t], grad ? gs[t] : NULL, z + (size_t)t * K);
-        }
+        struct objective_job job = {X, y, K, o, theta, T, loss, grad ? gs : NULL, z};
+        tcat_parallel(T, objective_part, &job);
     }
     double f = 0;
     for (int t = 0; t < T; t++)

@@ -51,7 +51,14 @@ tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tc
 tcat_status tcat_pipeline_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
                                         float *proba, int threads, tcat_error *err)
 {
-    return p->ops->predict_proba(p, docs, proba, threads < 1 ? 1 : threads, err);
+    return p->ops->predict_proba(p, docs, proba, threads < 1 ? 1 : threads, NULL, err);
+}
+
+tcat_status tcat_pipeline_predict_proba_shared(const tcat_pipeline *p, const tcat_docs *docs,
+                                               float *proba, int threads, tcat_cache *cache,
+                                               tcat_error *err)
+{
+    return p->ops->predict_proba(p, docs, proba, threads < 1 ? 1 : threads, cache, err);
 }
 
 tcat_status tcat_pipeline_save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,

@@ -62,7 +62,7 @@ typedef struct tcat_pipeline_ops {
     tcat_status (*fit)(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                        const tcat_fit_opts *o, tcat_error *err);
     tcat_status (*predict_proba)(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
-                                 int threads, tcat_error *err);
+                                 int threads, tcat_cache *cache, tcat_error *err);
     tcat_status (*save)(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
                         tcat_error *err);
     tcat_status (*load)(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
@@ -98,6 +98,13 @@ tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tc
 /* Writes docs->n rows of nclasses probabilities (each row sums to 1). */
 tcat_status tcat_pipeline_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
                                         float *proba, int threads, tcat_error *err);
+
+/* The same, sharing work with other members predicting the same docs
+ * through cache (an ensemble's members with the same features compute
+ * them once). The cache must only ever see these docs. */
+tcat_status tcat_pipeline_predict_proba_shared(const tcat_pipeline *p, const tcat_docs *docs,
+                                               float *proba, int threads, tcat_cache *cache,
+                                               tcat_error *err);
 
 /* Saves the fitted parameters as sections named "<prefix>.<part>". */
 tcat_status tcat_pipeline_save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "pipelines/pipeline.h"
 
@@ -89,6 +90,26 @@ static tcat_status train_one(const tcat_csr *X, const int32_t *y, size_t K, size
     return TCAT_OK;
 }
 
+struct svm_job {
+    const tcat_csr *X;
+    const int32_t *y;
+    size_t K, nprob;
+    const tcat_svm_opts *o;
+    float *W, *b;
+    int T;
+    tcat_status *sts;
+};
+
+static void svm_part(void *ctx, int t)
+{
+    struct svm_job *j = ctx;
+    for (size_t k = (size_t)t; k < j->nprob; k += (size_t)j->T) {
+        tcat_status s = train_one(j->X, j->y, j->K, k, j->o, j->W, j->b);
+        if (s != TCAT_OK)
+            j->sts[t] = s;
+    }
+}
+
 tcat_status tcat_svm_train(const tcat_csr *X, const int32_t *y, size_t K,
                            const tcat_svm_opts *o, float *W, float *b)
 {
@@ -100,14 +121,17 @@ tcat_status tcat_svm_train(const tcat_csr *X, const int32_t *y, size_t K,
     int T = o->threads < 1 ? 1 : o->threads;
     if ((size_t)T > nprob)
         T = (int)nprob;
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-    for (size_t k = 0; k < nprob; k++) {
-        tcat_status s = train_one(X, y, K, k, o, W, b);
-        if (s != TCAT_OK) {
-#pragma omp critical
-            st = s;
-        }
-    }
+    /* thread t takes problems t, t+T, t+2T, ...: each writes its own
+     * columns, so the result does not depend on timing */
+    tcat_status *sts = calloc((size_t)T, sizeof *sts);
+    if (!sts)
+        return TCAT_ERR_NOMEM;
+    struct svm_job job = {X, y, K, nprob, o, W, b, T, sts};
+    tcat_parallel(T, svm_part, &job);
+    for (int t = 0; t < T; t++)
+        if (sts[t] != TCAT_OK)
+            st = sts[t];
+    free(sts);
     if (st == TCAT_OK && nprob == 1) {
         for (size_t j = 0; j < X->cols; j++)
             W[j * 2 + 1] = -W[j * 2];

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
+
 void tcat_csr_free(tcat_csr *m)
 {
     free(m->ptr);
@@ -297,12 +299,6 @@ typedef struct feat {
     float v;
 } feat;
 
-static int by_id(const void *a, const void *b)
-{
-    const feat *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* A growing CSR piece built by one thread. */
 typedef struct piece {
     size_t rows, nnz, cap;
@@ -335,26 +331,67 @@ static tcat_status piece_push(piece *p, const feat *f, size_t n)
     return TCAT_OK;
 }
 
-/* Turns the hashes of one kind into weighted, normalised features
- * appended to *fv (scaled by `scale`). */
-static size_t weigh(const tcat_vocab *v, uint64_t *h, size_t n, bool is_char, feat *out,
-                    float scale)
+/* Counts repeated feature ids of one document without sorting: an open
+ * addressing table over ids, cleared in O(1) by bumping a stamp. */
+typedef struct counter {
+    uint32_t *key, *stamp, *pos;
+    uint32_t cur;
+    size_t cap; /* power of two */
+} counter;
+
+static void counter_free(counter *c)
 {
-    size_t m = 0;
+    free(c->key);
+    free(c->stamp);
+    free(c->pos);
+    memset(c, 0, sizeof *c);
+}
+
+/* Makes room for n distinct ids and starts a new count. */
+static tcat_status counter_reset(counter *c, size_t n)
+{
+    if (2 * n > c->cap) {
+        size_t cap = 64;
+        while (cap < 2 * n)
+            cap *= 2;
+        counter_free(c);
+        c->key = malloc(cap * sizeof *c->key);
+        c->stamp = calloc(cap, sizeof *c->stamp);
+        c->pos = malloc(cap * sizeof *c->pos);
+        if (!c->key || !c->stamp || !c->pos) {
+            counter_free(c);
+            return TCAT_ERR_NOMEM;
+        }
+        c->cap = cap;
+    }
+    if (++c->cur == 0) { /* the stamp wrapped: clear for real */
+        memset(c->stamp, 0, c->cap * sizeof *c->stamp);
+        c->cur = 1;
+    }
+    return TCAT_OK;
+}
+
+/* Turns the hashes of one kind into weighted, normalised features
+ * appended to out (scaled by `scale`), in order of first occurrence. */
+static size_t weigh(const tcat_vocab *v, const uint64_t *h, size_t n, bool is_char, feat *out,
+                    float scale, counter *cnt)
+{
+    size_t w = 0, mask = cnt->cap - 1;
     for (size_t i = 0; i < n; i++) {
         int64_t id = tcat_vocab_find(v, h[i], is_char);
-        if (id >= 0)
-            out[m++] = (feat){(uint32_t)id, 1.0f};
-    }
-    if (m == 0)
-        return 0;
-    qsort(out, m, sizeof *out, by_id);
-    size_t w = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (w > 0 && out[w - 1].id == out[i].id)
-            out[w - 1].v += 1.0f;
-        else
-            out[w++] = out[i];
+        if (id < 0)
+            continue;
+        size_t s = ((uint32_t)id * 0x9E3779B1u) & mask;
+        while (cnt->stamp[s] == cnt->cur && cnt->key[s] != (uint32_t)id)
+            s = (s + 1) & mask;
+        if (cnt->stamp[s] == cnt->cur) {
+            out[cnt->pos[s]].v += 1.0f;
+        } else {
+            cnt->stamp[s] = cnt->cur;
+            cnt->key[s] = (uint32_t)id;
+            cnt->pos[s] = (uint32_t)w;
+            out[w++] = (feat){(uint32_t)id, 1.0f};
+        }
     }
     double norm = 0;
     for (size_t i = 0; i < w; i++) {
@@ -378,6 +415,7 @@ static tcat_status transform_range(const tcat_vocab *v, const tcat_docs *docs, s
     tcat_hashes wh = {0}, ch = {0};
     feat *f = NULL;
     size_t fcap = 0;
+    counter cnt = {0};
     tcat_status st = TCAT_OK;
     bool both = v->nword > 0 && v->nchar > 0;
     float scale = both ? (float)M_SQRT1_2 : 1.0f;
@@ -396,14 +434,35 @@ static tcat_status transform_range(const tcat_vocab *v, const tcat_docs *docs, s
             }
             f = nf;
         }
-        size_t m = weigh(v, wh.v, wh.n, false, f, scale);
-        m += weigh(v, ch.v, ch.n, true, f + m, scale);
+        if ((st = counter_reset(&cnt, wh.n > ch.n ? wh.n : ch.n)) != TCAT_OK)
+            break;
+        size_t m = weigh(v, wh.v, wh.n, false, f, scale, &cnt);
+        if ((st = counter_reset(&cnt, ch.n)) != TCAT_OK)
+            break;
+        m += weigh(v, ch.v, ch.n, true, f + m, scale, &cnt);
         st = piece_push(p, f, m);
     }
     tcat_hashes_free(&wh);
     tcat_hashes_free(&ch);
     free(f);
+    counter_free(&cnt);
     return st;
+}
+
+struct transform_job {
+    const tcat_vocab *v;
+    const tcat_docs *docs;
+    size_t n;
+    int T;
+    piece *pc;
+    tcat_status *sts;
+};
+
+static void transform_part(void *ctx, int t)
+{
+    struct transform_job *j = ctx;
+    size_t a = j->n * (size_t)t / (size_t)j->T, b = j->n * (size_t)(t + 1) / (size_t)j->T;
+    j->sts[t] = transform_range(j->v, j->docs, a, b, &j->pc[t]);
 }
 
 tcat_status tcat_tfidf_transform(const tcat_vocab *v, const tcat_docs *docs, int threads,
@@ -421,11 +480,8 @@ tcat_status tcat_tfidf_transform(const tcat_vocab *v, const tcat_docs *docs, int
         free(sts);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
-#pragma omp parallel for num_threads(T) schedule(static, 1)
-    for (int t = 0; t < T; t++) {
-        size_t a = n * (size_t)t / (size_t)T, b = n * (size_t)(t + 1) / (size_t)T;
-        sts[t] = transform_range(v, docs, a, b, &pc[t]);
-    }
+    struct transform_job job = {v, docs, n, T, pc, sts};
+    tcat_parallel(T, transform_part, &job);
     tcat_status st = TCAT_OK;
     size_t nnz = 0;
     for (int t = 0; t < T; t++) {
@@ -448,8 +504,10 @@ tcat_status tcat_tfidf_transform(const tcat_vocab *v, const tcat_docs *docs, int
         for (int t = 0; t < T; t++) {
             for (size_t i = 0; i < pc[t].rows; i++)
                 out->ptr[++r] = z + pc[t].ptr[i + 1];
-            memcpy(out->col + z, pc[t].col, pc[t].nnz * sizeof *out->col);
-            memcpy(out->val + z, pc[t].val, pc[t].nnz * sizeof *out->val);
+            if (pc[t].nnz) {
+                memcpy(out->col + z, pc[t].col, pc[t].nnz * sizeof *out->col);
+                memcpy(out->val + z, pc[t].val, pc[t].nnz * sizeof *out->val);
+            }
             z += pc[t].nnz;
         }
     }

@@ -1,0 +1,320 @@
+#!/bin/sh
+# tests/cli_model.sh — command-line tests of the commands that use a model:
+# tcat predict, tcat eval and tcat info, on a tiny model trained here.
+#
+#   sh tests/cli_model.sh ./tcat
+#
+# Prints one line per failure and, last, "N passed, M failed"; exits 1 when
+# anything failed. Scratch files live in one mktemp directory, removed at
+# the end.
+
+TCAT=${1:?usage: sh tests/cli_model.sh TCAT_BINARY}
+case $TCAT in
+/*) ;;
+*) TCAT=$(pwd)/$TCAT ;;
+esac
+if [ ! -x "$TCAT" ]; then
+    echo "cli_model.sh: '$TCAT' is not an executable" >&2
+    exit 2
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/tcat-model.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+: >"$T/stdin"
+
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*"
+}
+
+# run ARGS...: runs tcat with stdin from $T/stdin, stdout to $T/out,
+# stderr to $T/err; the status is in $rc.
+run() {
+    "$TCAT" "$@" <"$T/stdin" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
+# input TEXT: the next run's stdin, written with printf (escapes work).
+input() { printf "$1" >"$T/stdin"; }
+
+expect_rc() {
+    if [ "$rc" -eq "$2" ]; then ok; else fail "$1: exit status $rc, expected $2 ($(head -n 1 "$T/err"))"; fi
+}
+expect_out() {
+    printf "$2" >"$T/expected"
+    if cmp -s "$T/out" "$T/expected"; then
+        ok
+    else
+        fail "$1: stdout is '$(head -c 300 "$T/out" | tr '\n' '|')', expected '$(head -c 300 "$T/expected" | tr '\n' '|')'"
+    fi
+}
+expect_err_has() {
+    if grep -F -q -e "$2" "$T/err"; then ok; else fail "$1: stderr '$(head -n 2 "$T/err" | tr '\n' '|')' lacks '$2'"; fi
+}
+expect_out_has() {
+    if grep -F -q -e "$2" "$T/out"; then ok; else fail "$1: stdout lacks '$2'"; fi
+}
+expect_err_empty() {
+    if [ ! -s "$T/err" ]; then ok; else fail "$1: stderr not empty: '$(head -n 1 "$T/err")'"; fi
+}
+# expect_lines NAME N: stdout has exactly N lines.
+expect_lines() {
+    n=$(wc -l <"$T/out")
+    n=$((n + 0))
+    if [ "$n" -eq "$2" ]; then ok; else fail "$1: $n output lines, expected $2"; fi
+}
+# expect_all_match NAME ERE: every stdout line matches ERE (and there is one).
+expect_all_match() {
+    if [ -s "$T/out" ] && ! grep -E -v -q -e "$2" "$T/out"; then
+        ok
+    else
+        fail "$1: a line of stdout does not match '$2': '$(grep -E -v -e "$2" "$T/out" | head -n 1)'"
+    fi
+}
+# expect_usage NAME: exit 2 with a one-line message and the --help hint.
+expect_usage() {
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 2 ] && grep -q -e "--help" "$T/err"; then
+        ok
+    else
+        fail "$1: exit $rc, stderr '$(tr '\n' '|' <"$T/err")', expected a usage error"
+    fi
+}
+# expect_json NAME [lines]: stdout is JSON (one object per line with
+# "lines"); checked with python3 when there is one.
+if command -v python3 >/dev/null 2>&1; then
+    expect_json() {
+        if [ "$2" = lines ]; then
+            py='import json,sys
+for l in sys.stdin:
+    assert isinstance(json.loads(l), dict)'
+        else
+            py='import json,sys
+assert isinstance(json.load(sys.stdin), dict)'
+        fi
+        if python3 -c "$py" <"$T/out" 2>/dev/null; then ok; else fail "$1: stdout is not valid JSON: '$(head -c 200 "$T/out" | tr '\n' '|')'"; fi
+    }
+else
+    expect_json() {
+        if [ "$2" = lines ]; then
+            if [ -s "$T/out" ] && ! grep -v -q -e '^{.*}$' "$T/out"; then ok; else fail "$1: stdout lines are not JSON objects"; fi
+        else
+            if head -n 1 "$T/out" | grep -q '^{' && tail -n 1 "$T/out" | grep -q '^}'; then ok; else fail "$1: stdout is not a JSON object"; fi
+        fi
+    }
+fi
+
+# ---- a tiny model ---------------------------------------------------------------------------
+
+i=0
+: >"$T/train.tsv"
+while [ $i -lt 12 ]; do
+    printf 'sport\tfootball match goal team %s\n' $i >>"$T/train.tsv"
+    printf 'food\tpizza pasta cheese dinner %s\n' $i >>"$T/train.tsv"
+    printf 'tech\tcomputer software code laptop %s\n' $i >>"$T/train.tsv"
+    i=$((i + 1))
+done
+"$TCAT" train "$T/train.tsv" -o "$T/m.tcat" --trials 3 -q >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "train the tiny model" 0
+if [ ! -s "$T/m.tcat" ]; then
+    fail "train wrote no model; nothing else can be tested"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+M=$T/m.tcat
+
+# ---- predict: stdin -------------------------------------------------------------------------
+
+input 'football goal team\npizza cheese\n\ncode laptop software\r\ngoal match'
+run predict "$M"
+expect_rc "predict stdin" 0
+expect_lines "predict stdin: one line per input line, the empty one too" 5
+expect_all_match "predict stdin: label<TAB>prob" '^(sport|food|tech)	[01]\.[0-9]{4}$'
+cut -f 1 "$T/out" | sed -n '1p;2p;4p;5p' | tr '\n' ' ' >"$T/labels"
+if [ "$(cat "$T/labels")" = "sport food tech sport " ]; then ok; else fail "predict stdin: labels '$(cat "$T/labels")', expected 'sport food tech sport '"; fi
+expect_err_empty "predict stdin: nothing on stderr"
+
+run predict "$M" -
+expect_lines "predict -: stdin too" 5
+
+# the same answers whatever the batch size, in the same order
+i=0
+: >"$T/many"
+while [ $i -lt 300 ]; do
+    printf 'pizza %s\ncode %s\n\nteam goal %s\n' $i $i $i >>"$T/many"
+    i=$((i + 1))
+done
+"$TCAT" predict "$M" <"$T/many" >"$T/b256" 2>/dev/null
+"$TCAT" predict --batch 7 --threads 1 "$M" <"$T/many" >"$T/b7" 2>/dev/null
+"$TCAT" predict --unbuffered "$M" <"$T/many" >"$T/b1" 2>/dev/null
+if [ "$(wc -l <"$T/b256")" -eq 1200 ] && cmp -s "$T/b256" "$T/b7" && cmp -s "$T/b256" "$T/b1"; then
+    ok
+else
+    fail "predict: 1200 lines give $(wc -l <"$T/b256") lines, or --batch 7 / --unbuffered answer differently"
+fi
+
+input ''
+run predict "$M"
+expect_rc "predict: empty stdin" 0
+expect_out "predict: empty stdin, no output" ''
+
+input 'pizza\377\000cheese\n'
+run predict "$M"
+expect_rc "predict: invalid UTF-8 and NUL" 0
+expect_lines "predict: invalid UTF-8 and NUL, one line" 1
+expect_err_has "predict: repairs counted on stderr" "repaired 1 invalid UTF-8 sequence(s)"
+run predict -q "$M"
+expect_err_empty "predict -q: no repair summary"
+
+# ---- predict: files -------------------------------------------------------------------------
+
+printf 'football match\ngoal goal team\n' >"$T/doc1"
+printf 'software code' >"$T/doc2"
+run predict "$M" "$T/doc1" "$T/missing" "$T/doc2"
+expect_rc "predict FILEs with a missing one: exit 4" 4
+expect_err_has "predict: the missing file is named" "$T/missing"
+expect_out "predict FILEs: FILE<TAB>label<TAB>prob, the others still done" \
+    "$(printf '%s\tsport\t' "$T/doc1")$(sed -n 1p "$T/out" | cut -f 3)\n$(printf '%s\ttech\t' "$T/doc2")$(sed -n 2p "$T/out" | cut -f 3)\n"
+expect_all_match "predict FILEs: prob with 4 decimals" '	[01]\.[0-9]{4}$'
+
+# ---- predict: --top-k, --proba, --format json -----------------------------------------------
+
+input 'pizza pasta\ncode\n'
+run predict --top-k 2 "$M"
+expect_rc "predict --top-k 2" 0
+expect_all_match "predict --top-k 2: two pairs" '^[a-z]+	[01]\.[0-9]{4}	[a-z]+	[01]\.[0-9]{4}$'
+if [ "$(cut -f 1 "$T/out" | tr '\n' ' ')" = "food tech " ]; then ok; else fail "predict --top-k 2: best labels '$(cut -f 1 "$T/out" | tr '\n' ' ')'"; fi
+run predict --top-k 9 "$M"
+expect_all_match "predict --top-k 9 with 3 classes: three pairs" '^([a-z]+	[01]\.[0-9]{4}	){2}[a-z]+	[01]\.[0-9]{4}$'
+
+"$TCAT" info --json "$M" >"$T/info.json" 2>/dev/null
+order=$(tr -d ' \n' <"$T/info.json" | sed 's/.*"labels":\[\([^]]*\)\].*/\1/' | tr -d '"' | tr ',' ' ')
+run predict --proba "$M"
+expect_all_match "predict --proba: every class" '^([a-z]+	[01]\.[0-9]{4}	){2}[a-z]+	[01]\.[0-9]{4}$'
+got=$(head -n 1 "$T/out" | cut -f 1,3,5 | tr '\t' ' ')
+if [ -n "$order" ] && [ "$got" = "$order" ]; then ok; else fail "predict --proba: labels '$got', expected the model order '$order'"; fi
+
+run predict --format json "$M"
+expect_json "predict --format json" lines
+expect_all_match "predict --format json: label and prob" '^\{"label":"[a-z]+","prob":[01]\.[0-9]{4}\}$'
+run predict --format json --top-k 2 "$M"
+expect_json "predict --format json --top-k 2" lines
+expect_out_has "predict --format json --top-k 2: top" '"top":[{"label":'
+run predict --format json --proba "$M" "$T/doc1"
+expect_json "predict --format json --proba FILE" lines
+expect_out_has "predict --format json FILE: file" "{\"file\":\"$T/doc1\",\"label\":\"sport\""
+
+# ---- predict: errors ------------------------------------------------------------------------
+
+head -c 300 "$M" >"$T/trunc.tcat"
+input 'pizza\n'
+run predict "$T/trunc.tcat"
+expect_rc "predict: truncated model, exit 5" 5
+expect_err_has "predict: truncated model, a message" "trunc.tcat"
+printf 'not a model at all' >"$T/junk.tcat"
+run predict "$T/junk.tcat"
+expect_rc "predict: a foreign file, exit 5" 5
+run predict "$T/nonexistent.tcat"
+expect_rc "predict: a missing model, exit 4" 4
+
+run predict
+expect_usage "predict with no MODEL"
+run predict --top-k 0 "$M"
+expect_usage "predict --top-k 0"
+run predict --top-k many "$M"
+expect_usage "predict --top-k many"
+run predict --top-k "$M"
+expect_usage "predict --top-k without a value"
+run predict --bogus "$M"
+expect_usage "predict --bogus"
+run predict --format xml "$M"
+expect_usage "predict --format xml"
+run predict --threads 0 "$M"
+expect_usage "predict --threads 0"
+run predict --batch -3 "$M"
+expect_usage "predict --batch -3"
+
+run predict --help
+expect_rc "predict --help" 0
+for opt in --top-k --proba --format --threads --batch --unbuffered --quiet; do
+    expect_out_has "predict --help lists $opt" "$opt"
+done
+
+# ---- eval -----------------------------------------------------------------------------------
+
+printf 'sport\tgoal team football\nfood\tpasta dinner\ntech\tlaptop computer\nsport\tmatch goal\n' >"$T/test.tsv"
+run eval "$M" "$T/test.tsv"
+expect_rc "eval" 0
+expect_out_has "eval: model and test named" "test.tsv"
+expect_out_has "eval: document count" "4 documents"
+expect_out_has "eval: accuracy" "accuracy          1.0000"
+expect_out_has "eval: macro-F1" "macro-F1"
+expect_out_has "eval: per-class table" "precision"
+expect_out_has "eval: confusion matrix" "confusion matrix"
+expect_err_empty "eval: nothing on stderr"
+
+run eval --json "$M" "$T/test.tsv"
+expect_rc "eval --json" 0
+expect_json "eval --json"
+expect_out_has "eval --json: model" '"model":'
+expect_out_has "eval --json: documents" '"documents": 4'
+expect_out_has "eval --json: accuracy" '"accuracy": 1.0'
+
+printf 'sport\tgoal team\nweather\train sun\nweather\tsnow\n' >"$T/unknown.tsv"
+run eval "$M" "$T/unknown.tsv"
+expect_rc "eval: a label unknown to the model is not fatal" 0
+expect_err_has "eval: the unknown label is reported" "'weather' (2)"
+expect_out_has "eval: unknown labels counted" "unknown labels    2"
+
+printf 'sport\tgoal\nno tab here\n' >"$T/bad.tsv"
+run eval "$M" "$T/bad.tsv"
+expect_rc "eval: malformed TEST, exit 3" 3
+expect_err_has "eval: malformed TEST names FILE:LINE" "bad.tsv:2:"
+
+printf '__label__food pizza\n__label__tech code\n' >"$T/test.txt"
+run eval --format fasttext "$M" "$T/test.txt"
+expect_rc "eval --format fasttext" 0
+expect_out_has "eval --format fasttext: 2 documents" "2 documents"
+
+run eval "$M"
+expect_usage "eval without TEST"
+run eval --format nope "$M" "$T/test.tsv"
+expect_usage "eval --format nope"
+run eval "$T/trunc.tcat" "$T/test.tsv"
+expect_rc "eval: truncated model, exit 5" 5
+
+# ---- info -----------------------------------------------------------------------------------
+
+run info "$M"
+expect_rc "info" 0
+expect_out_has "info: labels" "labels:"
+expect_out_has "info: label sport" "sport"
+expect_out_has "info: label food" "food"
+expect_out_has "info: label tech" "tech"
+expect_out_has "info: format version" "format version:"
+expect_out_has "info: a member" "#0  linear"
+expect_out_has "info: tokenizer" "tokenizer:"
+
+run info --json "$M"
+expect_rc "info --json" 0
+expect_json "info --json"
+expect_out_has "info --json: labels" '"labels": ['
+expect_out_has "info --json: members" '"members": ['
+expect_out_has "info --json: format version" '"format_version": 1'
+
+run info "$T/trunc.tcat"
+expect_rc "info: truncated model, exit 5" 5
+run info
+expect_usage "info with no MODEL"
+run info --bogus "$M"
+expect_usage "info --bogus"
+
+# ---- the end --------------------------------------------------------------------------------
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
