@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
+#include "search/search.h"
 
 const char cmd_train_help[] =
     "usage: tcat train TRAIN [-o MODEL] [--dev DEV] [OPTIONS]\n"
@@ -27,8 +28,11 @@ const char cmd_train_help[] =
     "\n"
     "Options (defaults in brackets):\n"
     "  -o, --output MODEL   the model file to write [model.tcat]\n"
-    "  --dev DEV            documents to choose by [a stratified 10% of TRAIN;\n"
-    "                       20% under 10,000 documents]\n"
+    "  --dev DEV            more labelled documents to choose by; under 20,000\n"
+    "                       documents (and 2M tokens), TRAIN and DEV are pooled\n"
+    "                       and candidates scored by 5-fold cross-validation;\n"
+    "                       above, on DEV [without DEV: cross-validation, or a\n"
+    "                       stratified 10% holdout of TRAIN]\n"
     "  --time DURATION      time budget: 90s, 5m, 1h, or seconds [5m]\n"
     "  --trials N           try at most N candidates (deterministic) [all]\n"
     "  --models LIST        model families to search, comma-separated; this\n"
@@ -41,9 +45,10 @@ const char cmd_train_help[] =
     "  --report FILE.json   write the leaderboard and scores as JSON\n"
     "  --max-members N      most distinct models in the ensemble; each costs\n"
     "                       prediction time, 1 keeps the single best [4]\n"
-    "  --promote-if-better  replace an existing MODEL only when the new model\n"
-    "                       scores at least as well on the dev documents; else\n"
-    "                       keep it and exit 6\n"
+    "  --promote-if-better  replace an existing MODEL only when the new model's\n"
+    "                       held-out score is at least the existing model's\n"
+    "                       score on DEV (or on the held-out documents); else\n"
+    "                       keep it and exit 6. Fair when DEV is new to both\n"
     "  --vectors FILE.vec   pretrained word vectors (not built yet)\n"
     "  -q, --quiet          print errors only\n"
     "  -v, --verbose        print each candidate as it finishes\n"
@@ -63,24 +68,6 @@ typedef struct options {
     int promote;
     size_t max_members;
 } options;
-
-/* The candidates tried, in order: cheap and strong ones first. Each is a
- * set of linear hyperparameters; the feature sets are shared between
- * candidates through the fit cache. */
-static const char *const linear_grid[] = {
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}",
-    "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30}",
-};
 
 static tcat_status parse_duration(const char *s, double *out)
 {
@@ -132,179 +119,16 @@ static void report_corpus(const options *o, const char *name, const tcat_corpus 
                   "first label only", name, s->multi_label);
 }
 
-/* Scores predictions argmax(proba) against docs' labels. */
-static tcat_status score(const tcat_docs *docs, const float *proba, size_t K, tcat_metrics *m,
-                         tcat_error *err)
-{
-    int32_t *truth = malloc((docs->n ? docs->n : 1) * sizeof *truth);
-    int32_t *pred = malloc((docs->n ? docs->n : 1) * sizeof *pred);
-    if (!truth || !pred) {
-        free(truth);
-        free(pred);
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < docs->n; i++) {
-        truth[i] = docs->c->label[tcat_docs_at(docs, i)];
-        const float *r = proba + i * K;
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (r[k] > r[best])
-                best = k;
-        pred[i] = (int32_t)best;
-    }
-    tcat_status st = tcat_metrics_compute(m, truth, pred, docs->n, K, err);
-    free(truth);
-    free(pred);
-    return st;
-}
-
-typedef struct candidate {
-    json_t *params;  /* effective, after fit (temperature included) */
-    double score;
-    double seconds;
-    float *proba;    /* its dev probabilities, for ensemble selection */
-    unsigned picks;  /* times chosen for the ensemble */
-    bool done;
-} candidate;
-
-/* Fits every candidate that fits in the budget on fit_docs, scored on
- * dev_docs. Returns the index of the best (or -1). */
-static long search(const options *o, const tcat_docs *fit_docs, const tcat_docs *dev_docs,
-                   size_t K, double t0, candidate *cands, size_t ncand, json_t **best_scores,
-                   tcat_error *err, tcat_status *st)
-{
-    tcat_cache *cache = NULL;
-    if (tcat_cache_new(&cache) != TCAT_OK) {
-        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-        return -1;
-    }
-    float *proba = malloc((dev_docs->n ? dev_docs->n : 1) * K * sizeof *proba);
-    long best = -1;
-    double slowest = 0;
-    *st = proba ? TCAT_OK : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < ncand && *st == TCAT_OK; i++) {
-        double now = tcat_now();
-        /* keep room for the refit on all data: stop when the next
-         * candidate, judged by the slowest so far, would eat into it */
-        if (best >= 0 && now - t0 + 2.5 * slowest > o->budget * 0.9)
-            break;
-        json_error_t je;
-        json_t *params = json_loads(linear_grid[i], 0, &je);
-        tcat_pipeline *p = NULL;
-        tcat_fit_opts fo = {o->threads, o->seed, t0 + o->budget * 0.85, NULL, cache};
-        *st = tcat_pipeline_create(&p, "linear", params, K, err);
-        json_decref(params);
-        if (*st == TCAT_OK)
-            *st = tcat_pipeline_fit(p, fit_docs, dev_docs, &fo, err);
-        if (*st == TCAT_OK)
-            *st = tcat_pipeline_predict_proba(p, dev_docs, proba, o->threads, err);
-        tcat_metrics m = {0};
-        if (*st == TCAT_OK)
-            *st = score(dev_docs, proba, K, &m, err);
-        if (*st != TCAT_OK) {
-            tcat_pipeline_free(&p);
-            break;
-        }
-        candidate *c = &cands[i];
-        c->params = json_deep_copy(tcat_pipeline_params(p));
-        c->proba = malloc((dev_docs->n ? dev_docs->n : 1) * K * sizeof *c->proba);
-        if (c->proba)
-            memcpy(c->proba, proba, dev_docs->n * K * sizeof *proba);
-        c->score = tcat_metrics_get(&m, o->metric);
-        c->seconds = tcat_now() - now;
-        c->done = true;
-        if (c->seconds > slowest)
-            slowest = c->seconds;
-        char *ps = json_dumps(c->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
-        say(o, 2, "candidate %zu: %s %.4f in %.1fs: linear %s", i + 1, tcat_metric_name(o->metric),
-            c->score, c->seconds, ps ? ps : "");
-        free(ps);
-        if (best < 0 || c->score > cands[best].score) {
-            best = (long)i;
-            json_decref(*best_scores);
-            *best_scores = tcat_metrics_to_json(&m, NULL);
-        }
-        tcat_metrics_free(&m);
-        tcat_pipeline_free(&p);
-    }
-    free(proba);
-    tcat_cache_free(&cache);
-    return best;
-}
-
-/* Greedy ensemble selection with replacement (Caruana, Niculescu-Mizil,
- * Crew and Ksikes, "Ensemble Selection from Libraries of Models", ICML
- * 2004): start from the best candidate, repeatedly add the candidate
- * (possibly again) whose addition gives the best dev score of the averaged
- * probabilities, and keep the best prefix. Sets each candidate's picks;
- * returns the ensemble's dev score. */
-static double select_ensemble(const options *o, const tcat_docs *dev, size_t K, candidate *c,
-                              size_t n, long best, tcat_error *err)
-{
-    size_t cells = dev->n * K;
-    float *sum = calloc(cells ? cells : 1, sizeof *sum), *trial = malloc((cells ? cells : 1) * sizeof *trial);
-    unsigned *picks = calloc(n, sizeof *picks), *best_picks = calloc(n, sizeof *best_picks);
-    double best_score = c[best].score;
-    if (!sum || !trial || !picks || !best_picks || !c[best].proba) {
-        c[best].picks = 1;
-        goto done;
-    }
-    memcpy(sum, c[best].proba, cells * sizeof *sum);
-    picks[best] = 1;
-    best_picks[best] = 1;
-    for (unsigned step = 2; step <= 12; step++) {
-        long pick = -1;
-        double pick_score = -1;
-        size_t distinct = 0;
-        for (size_t i = 0; i < n; i++)
-            distinct += picks[i] > 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!c[i].done || !c[i].proba)
-                continue;
-            if (!picks[i] && distinct >= o->max_members)
-                continue;
-            for (size_t j = 0; j < cells; j++)
-                trial[j] = sum[j] + c[i].proba[j];
-            tcat_metrics m = {0};
-            if (score(dev, trial, K, &m, err) != TCAT_OK)
-                goto done;
-            double sc = tcat_metrics_get(&m, o->metric);
-            tcat_metrics_free(&m);
-            if (sc > pick_score) {
-                pick_score = sc;
-                pick = (long)i;
-            }
-        }
-        if (pick < 0)
-            break;
-        for (size_t j = 0; j < cells; j++)
-            sum[j] += c[pick].proba[j];
-        picks[pick]++;
-        if (pick_score > best_score + 1e-12) {
-            best_score = pick_score;
-            memcpy(best_picks, picks, n * sizeof *picks);
-        }
-    }
-done:
-    for (size_t i = 0; i < n; i++)
-        c[i].picks = best_picks ? best_picks[i] : (long)i == best;
-    free(sum);
-    free(trial);
-    free(picks);
-    free(best_picks);
-    return best_score;
-}
-
 static int by_score(const void *a, const void *b)
 {
-    const candidate *x = *(candidate *const *)a, *y = *(candidate *const *)b;
+    const tcat_candidate *x = *(tcat_candidate *const *)a, *y = *(tcat_candidate *const *)b;
     return x->score > y->score ? -1 : x->score < y->score;
 }
 
 /* The leaderboard, best first, on stderr; returned as JSON too. */
-static json_t *leaderboard(const options *o, candidate *c, size_t n)
+static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
 {
-    candidate **order = malloc((n ? n : 1) * sizeof *order);
+    tcat_candidate **order = malloc((n ? n : 1) * sizeof *order);
     json_t *board = json_array();
     if (!order || !board) {
         free(order);
@@ -315,7 +139,7 @@ static json_t *leaderboard(const options *o, candidate *c, size_t n)
         if (c[i].done)
             order[m++] = &c[i];
     qsort(order, m, sizeof *order, by_score);
-    say(o, 1, "leaderboard (dev %s):", tcat_metric_name(o->metric));
+    say(o, 1, "leaderboard (held-out %s):", tcat_metric_name(o->metric));
     for (size_t r = 0; r < m; r++) {
         const json_t *p = order[r]->params;
         char feats[64];
@@ -332,7 +156,7 @@ static json_t *leaderboard(const options *o, candidate *c, size_t n)
                     json_number_value(json_object_get(p, "C")), feats);
         json_array_append_new(board, json_pack("{s:i, s:s, s:O, s:f, s:f, s:i}", "rank",
                                                (int)(r + 1), "family", "linear", "params", p,
-                                               "dev_score", order[r]->score, "fit_seconds",
+                                               "heldout_score", order[r]->score, "fit_seconds",
                                                order[r]->seconds, "ensemble_weight",
                                                (int)order[r]->picks));
     }
@@ -356,12 +180,9 @@ static void data_hash(const tcat_corpus *c, char out[17])
  * documents read again from their source with that model's tokenizer).
  * Returns TCAT_OK with *score, or the load error. */
 static tcat_status score_existing(const options *o, const char *dev_path, tcat_format fmt,
-                                  const tcat_corpus *train, const size_t *dev_idx, size_t ndev,
-                                  double *out, tcat_error *err)
+                                  const size_t *dev_idx, size_t ndev, double *out,
+                                  tcat_error *err)
 {
-    (void)train;
-    (void)dev_idx;
-    (void)ndev;
     tcat_model *old;
     tcat_status st = tcat_model_load(&old, o->output, err);
     if (st != TCAT_OK)
@@ -385,7 +206,7 @@ static tcat_status score_existing(const options *o, const char *dev_path, tcat_f
     }
     if ((st = tcat_model_predict_proba(old, &docs, proba, o->threads, err)) != TCAT_OK)
         goto done;
-    if ((st = score(&docs, proba, K, &m, err)) != TCAT_OK)
+    if ((st = tcat_search_score(&docs, proba, K, &m, err)) != TCAT_OK)
         goto done;
     *out = tcat_metrics_get(&m, o->metric);
 done:
@@ -396,6 +217,22 @@ done:
     tcat_model_free(&old);
     return st;
 }
+
+static void progress(void *ctx, size_t i, const tcat_candidate *c)
+{
+    const options *o = ctx;
+    char *ps = json_dumps(c->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+    say(o, 2, "candidate %zu: %s %.4f in %.1fs: %s %s", i + 1, tcat_metric_name(o->metric),
+        c->score, c->seconds, c->family, ps ? ps : "");
+    free(ps);
+}
+
+/* Small corpora are scored by cross-validation: below this many
+ * documents and tokens, five folds cost little and choose far better
+ * than one holdout. */
+#define CV_MAX_DOCS 20000
+#define CV_MAX_TOKENS 2000000
+#define CV_FOLDS 5
 
 static int run(options *o)
 {
@@ -410,13 +247,13 @@ static int run(options *o)
     tcat_tok_config_default(&tcfg);
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
-    tcat_corpus train, dev;
-    tcat_corpus_init(&train);
-    tcat_corpus_init(&dev);
-    size_t *keep = NULL, *held = NULL, *all = NULL, *devok = NULL;
-    candidate *cands = NULL;
+    tcat_corpus all; /* TRAIN's documents, then DEV's */
+    tcat_corpus_init(&all);
+    size_t *keep = NULL, *held = NULL, *labelled = NULL;
+    tcat_plan plan = {0};
+    tcat_search search = {0};
     tcat_model *model = NULL;
-    json_t *best_scores = NULL, *board = NULL;
+    json_t *board = NULL;
     int code = 0;
 
     if ((st = tcat_tok_init(&tok, &tcfg, &err)) != TCAT_OK ||
@@ -425,11 +262,11 @@ static int run(options *o)
             tcat_fail(&err, st, "out of memory");
         goto fail;
     }
-    if ((st = tcat_corpus_read(&train, o->train, fmt, tok, labels, true, &err)) != TCAT_OK)
+    if ((st = tcat_corpus_read(&all, o->train, fmt, tok, labels, true, &err)) != TCAT_OK)
         goto fail;
-    report_corpus(o, o->train, &train);
-    size_t K = tcat_labels_count(labels);
-    if (train.n == 0) {
+    report_corpus(o, o->train, &all);
+    size_t ntrain = all.n, K = tcat_labels_count(labels);
+    if (ntrain == 0) {
         st = tcat_fail(&err, TCAT_ERR_INPUT, "%s: no documents", o->train);
         goto fail;
     }
@@ -441,7 +278,7 @@ static int run(options *o)
     }
     uint64_t *counts = calloc(K, sizeof *counts);
     if (counts) {
-        tcat_corpus_label_counts(&train, K, counts);
+        tcat_corpus_label_counts(&all, K, counts);
         for (size_t k = 0; k < K; k++)
             if (counts[k] < 2)
                 say(o, 1, "warning: class '%s' has %" PRIu64 " training document(s)",
@@ -449,165 +286,97 @@ static int run(options *o)
         free(counts);
     }
     say(o, 1, "%zu classes", K);
-
-    /* the documents to fit on and to choose by */
-    tcat_docs fit_docs, dev_docs;
-    size_t nkeep = 0, nheld = 0;
     if (o->dev) {
-        if ((st = tcat_corpus_read(&dev, o->dev, fmt, tok, labels, false, &err)) != TCAT_OK)
+        tcat_corpus_stats before = all.stats;
+        if ((st = tcat_corpus_read(&all, o->dev, fmt, tok, labels, false, &err)) != TCAT_OK)
             goto fail;
-        report_corpus(o, o->dev, &dev);
-        if (dev.stats.unknown_labels)
-            say(o, 1, "%s: %" PRIu64 " label(s) not in TRAIN: those documents are not scored",
-                o->dev, dev.stats.unknown_labels);
-        devok = malloc((dev.n ? dev.n : 1) * sizeof *devok);
-        if (!devok) {
-            st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t i = 0; i < dev.n; i++)
-            if (dev.label[i] >= 0)
-                devok[nheld++] = i;
-        fit_docs = (tcat_docs){&train, NULL, train.n};
-        dev_docs = (tcat_docs){&dev, devok, nheld};
-    } else {
-        double frac = train.n < 10000 ? 0.2 : 0.1;
-        if ((st = tcat_split_holdout(train.label, train.n, frac, o->seed, &keep, &nkeep, &held,
-                                     &nheld)) != TCAT_OK) {
-            tcat_fail(&err, st, "out of memory");
-            goto fail;
-        }
-        fit_docs = (tcat_docs){&train, keep, nkeep};
-        dev_docs = (tcat_docs){&train, held, nheld};
-        say(o, 1, "choosing on a stratified holdout of %zu documents (%.0f%%)", nheld, 100 * frac);
+        say(o, 1, "%s: %zu documents", o->dev, all.n - ntrain);
+        if (all.stats.unknown_labels > before.unknown_labels)
+            say(o, 1, "%s: %" PRIu64 " label(s) not in TRAIN: those documents are left out",
+                o->dev, all.stats.unknown_labels - before.unknown_labels);
     }
-    if (dev_docs.n == 0) {
-        st = tcat_fail(&err, TCAT_ERR_INPUT, "no dev documents with a known label to choose by");
-        goto fail;
-    }
-
-    size_t ncand = sizeof linear_grid / sizeof *linear_grid;
-    if (o->trials > 0 && (size_t)o->trials < ncand)
-        ncand = (size_t)o->trials;
-    cands = calloc(ncand, sizeof *cands);
-    if (!cands) {
+    labelled = malloc(all.n * sizeof *labelled);
+    if (!labelled) {
         st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    long best = search(o, &fit_docs, &dev_docs, K, t0, cands, ncand, &best_scores, &err, &st);
-    if (st != TCAT_OK)
+    size_t nlab = 0, ndev_lab = 0;
+    for (size_t i = 0; i < all.n; i++)
+        if (all.label[i] >= 0) {
+            labelled[nlab++] = i;
+            ndev_lab += i >= ntrain;
+        }
+    if (o->dev && ndev_lab == 0) {
+        st = tcat_fail(&err, TCAT_ERR_INPUT, "%s: no document with a label known from TRAIN",
+                       o->dev);
+        goto fail;
+    }
+
+    /* how candidates are scored */
+    if (nlab < CV_MAX_DOCS && all.ntok < CV_MAX_TOKENS && nlab >= 2 * CV_FOLDS) {
+        st = tcat_plan_kfold(&plan, &all, labelled, nlab, CV_FOLDS, o->seed);
+        say(o, 1, "scoring candidates by %d-fold cross-validation over %zu documents%s",
+            CV_FOLDS, nlab, o->dev ? " (TRAIN and DEV)" : "");
+    } else if (o->dev) {
+        st = tcat_plan_holdout(&plan, &all, labelled, nlab - ndev_lab, labelled + nlab - ndev_lab,
+                               ndev_lab);
+        say(o, 1, "scoring candidates on the %zu documents of %s", ndev_lab, o->dev);
+    } else {
+        size_t nkeep, nheld;
+        st = tcat_split_holdout(all.label, all.n, 0.1, o->seed, &keep, &nkeep, &held, &nheld);
+        if (st == TCAT_OK)
+            st = tcat_plan_holdout(&plan, &all, keep, nkeep, held, nheld);
+        say(o, 1, "scoring candidates on a stratified holdout of %zu documents (10%%)", nheld);
+    }
+    if (st != TCAT_OK) {
+        tcat_fail(&err, st, "out of memory");
+        goto fail;
+    }
+
+    tcat_search_opts so = {t0, o->budget, o->trials > 0 ? (size_t)o->trials : 0, o->metric,
+                           o->threads, o->seed, o->max_members, progress, o};
+    if ((st = tcat_search_run(&search, &so, &plan, K, &err)) != TCAT_OK)
         goto fail;
     size_t tried = 0;
-    for (size_t i = 0; i < ncand; i++)
-        tried += cands[i].done;
-    say(o, 1, "%zu of %zu candidates fitted in %.1fs", tried, ncand, tcat_now() - t0);
+    for (size_t i = 0; i < search.ncand; i++)
+        tried += search.cands[i].done;
+    say(o, 1, "%zu of %zu candidates fitted in %.1fs", tried, search.ncand, tcat_now() - t0);
+    board = leaderboard(o, search.cands, search.ncand);
+    if (search.members > 1)
+        say(o, 1, "ensemble of %zu candidates (weights above): held-out %s %.4f, best single "
+                  "%.4f", search.members, tcat_metric_name(o->metric), search.final_score,
+            search.cands[search.best].score);
 
-    /* an ensemble of the candidates, kept when it beats the best one and
-     * its refit fits in what is left of the budget */
-    double final_score = select_ensemble(o, &dev_docs, K, cands, ncand, best, &err);
-    double refit_cost = 0;
-    size_t distinct = 0;
-    for (size_t i = 0; i < ncand; i++)
-        if (cands[i].picks) {
-            refit_cost += 1.3 * cands[i].seconds;
-            distinct++;
-        }
-    if (distinct > 1 && tcat_now() - t0 + refit_cost > o->budget) {
-        say(o, 1, "an ensemble of %zu would score %.4f but its refit does not fit in the "
-                  "budget: keeping the best candidate", distinct, final_score);
-        for (size_t i = 0; i < ncand; i++)
-            cands[i].picks = (long)i == best;
-        final_score = cands[best].score;
-        distinct = 1;
-    }
-    board = leaderboard(o, cands, ncand);
-    if (distinct > 1)
-        say(o, 1, "ensemble of %zu candidates (weights in the leaderboard): dev %s %.4f, best "
-                  "single %.4f", distinct, tcat_metric_name(o->metric), final_score,
-            cands[best].score);
-
-    /* refit the winner on every labelled document (train and dev) */
+    /* refit on every labelled document */
     if ((st = tcat_model_new(&model, &tcfg, &err)) != TCAT_OK)
         goto fail;
     for (size_t k = 0; k < K; k++) {
         int32_t id;
         const char *name = tcat_labels_name(labels, (int32_t)k);
-        tcat_labels_intern(model->labels, name, strlen(name), &id);
-    }
-    tcat_docs final_docs = {&train, NULL, train.n};
-    if (o->dev && nheld > 0) {
-        /* append the dev documents to the training corpus by view: the two
-         * corpora differ, so re-add dev's tokens through the raw source is
-         * not possible; instead fit on train, then, when time allows, on
-         * the concatenation built below */
-        all = NULL;
-    }
-    tcat_corpus merged;
-    tcat_corpus_init(&merged);
-    if (o->dev && nheld > 0) {
-        /* read both again into one corpus (same tokenizer, same labels) */
-        if ((st = tcat_corpus_read(&merged, o->train, fmt, tok, labels, false, &err)) != TCAT_OK ||
-            (st = tcat_corpus_read(&merged, o->dev, fmt, tok, labels, false, &err)) != TCAT_OK) {
-            tcat_corpus_free(&merged);
-            goto fail;
-        }
-        all = malloc((merged.n ? merged.n : 1) * sizeof *all);
-        if (!all) {
-            tcat_corpus_free(&merged);
+        if (tcat_labels_intern(model->labels, name, strlen(name), &id) != TCAT_OK) {
             st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
             goto fail;
         }
-        size_t na = 0;
-        for (size_t i = 0; i < merged.n; i++)
-            if (merged.label[i] >= 0)
-                all[na++] = i;
-        final_docs = (tcat_docs){&merged, all, na};
     }
-    /* refit every member: each distinct candidate once, weighted by how
-     * often the selection picked it */
-    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, NULL};
-    tcat_cache *refit_cache = NULL;
-    if (tcat_cache_new(&refit_cache) != TCAT_OK) {
-        tcat_corpus_free(&merged);
-        st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    fo.cache = refit_cache;
     double tr = tcat_now();
-    size_t nmembers = 0;
-    for (size_t i = 0; i < ncand && st == TCAT_OK; i++) {
-        if (!cands[i].picks)
-            continue;
-        tcat_pipeline *p = NULL;
-        st = tcat_pipeline_create(&p, "linear", cands[i].params, K, &err);
-        if (st == TCAT_OK)
-            st = tcat_pipeline_fit(p, &final_docs, NULL, &fo, &err);
-        if (st != TCAT_OK) {
-            tcat_pipeline_free(&p);
-            break;
-        }
-        json_t *member_scores = json_pack("{s:s, s:f}", "metric", tcat_metric_name(o->metric),
-                                          "dev", cands[i].score);
-        st = tcat_model_add_member(model, p, (double)cands[i].picks, member_scores, &err);
-        nmembers++;
-    }
-    tcat_cache_free(&refit_cache);
-    tcat_corpus_free(&merged);
-    if (st != TCAT_OK)
+    tcat_docs final_docs = {&all, labelled, nlab};
+    if ((st = tcat_search_refit(&search, &so, &final_docs, K, model, &err)) != TCAT_OK)
         goto fail;
-    say(o, 1, "refitted %zu member(s) on %zu documents in %.1fs", nmembers, final_docs.n,
+    say(o, 1, "refitted %zu member(s) on %zu documents in %.1fs", model->nmembers, nlab,
         tcat_now() - tr);
 
     char created[32], hash[17];
     tcat_model_timestamp(created, sizeof created);
-    data_hash(&train, hash);
+    data_hash(&all, hash);
     json_object_set_new(model->meta, "tcat_version", json_string(TCAT_VERSION));
     json_object_set_new(model->meta, "created", json_string(created));
     json_object_set_new(model->meta, "data", json_pack("{s:s, s:I, s:I}", "hash", hash,
-                                                       "documents", (json_int_t)train.n,
-                                                       "dev_documents", (json_int_t)dev_docs.n));
+                                                       "documents", (json_int_t)nlab,
+                                                       "heldout_documents",
+                                                       (json_int_t)plan.npool));
     json_object_set_new(model->meta, "metric", json_string(tcat_metric_name(o->metric)));
-    json_object_set_new(model->meta, "dev_score", json_real(final_score));
+    json_object_set_new(model->meta, "heldout_score", json_real(search.final_score));
+    json_object_set_new(model->meta, "scoring", json_string(plan.npairs > 1 ? "5-fold" : "holdout"));
     json_object_set_new(model->meta, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(model->meta, "threads", json_integer(o->threads));
     json_object_set_new(model->meta, "candidates_fitted", json_integer((json_int_t)tried));
@@ -615,38 +384,40 @@ static int run(options *o)
     if (o->promote && access(o->output, F_OK) == 0) {
         double old_score = 0;
         tcat_error oerr = {0};
-        st = score_existing(o, o->dev ? o->dev : o->train, fmt, &train, held, nheld, &old_score,
-                            &oerr);
-        if (st == TCAT_OK && old_score > final_score) {
-            say(o, 0, "not promoted: the existing %s scores %.4f on the dev documents, the new "
-                      "model %.4f; %s is unchanged", o->output, old_score, final_score,
-                o->output);
+        const char *src = o->dev ? o->dev : o->train;
+        st = o->dev ? score_existing(o, src, fmt, NULL, 0, &old_score, &oerr)
+                    : score_existing(o, src, fmt, plan.pool_idx, plan.npool, &old_score, &oerr);
+        if (st == TCAT_OK && old_score > search.final_score) {
+            say(o, 0, "not promoted: the existing %s scores %.4f on the held-out documents, the "
+                      "new model %.4f; %s is unchanged", o->output, old_score,
+                search.final_score, o->output);
             code = TCAT_EXIT_NOT_PROMOTED;
             goto out;
         }
         if (st == TCAT_OK)
-            say(o, 1, "promoted: new %.4f >= existing %.4f", final_score, old_score);
+            say(o, 1, "promoted: new %.4f >= existing %.4f", search.final_score, old_score);
         else
             say(o, 1, "the existing %s cannot be scored (%s): replacing it", o->output, oerr.msg);
     }
     if ((st = tcat_model_save(model, o->output, &err)) != TCAT_OK)
         goto fail;
-    say(o, 1, "wrote %s (dev %s %.4f) in %.1fs", o->output, tcat_metric_name(o->metric),
-        final_score, tcat_now() - t0);
+    say(o, 1, "wrote %s (held-out %s %.4f) in %.1fs", o->output, tcat_metric_name(o->metric),
+        search.final_score, tcat_now() - t0);
 
     if (o->report) {
-        json_t *rep = json_pack("{s:s, s:s, s:f, s:O, s:O, s:f, s:I, s:I}", "model", o->output,
-                                "metric", tcat_metric_name(o->metric), "dev_score", final_score,
-                                "leaderboard", board,
-                                "best_dev_scores", best_scores ? best_scores : json_null(),
-                                "seconds", tcat_now() - t0, "candidates_fitted", (json_int_t)tried,
-                                "candidates", (json_int_t)ncand);
-        if (rep && best_scores) {
-            json_t *names = json_array();
-            for (size_t k = 0; k < K; k++)
-                json_array_append_new(names, json_string(tcat_labels_name(labels, (int32_t)k)));
-            json_object_set_new(rep, "labels", names);
-        }
+        json_t *names = json_array();
+        for (size_t k = 0; k < K; k++)
+            json_array_append_new(names, json_string(tcat_labels_name(labels, (int32_t)k)));
+        json_t *rep = json_pack("{s:s, s:s, s:s, s:f, s:O, s:O, s:o, s:f, s:I, s:I, s:I}",
+                                "model", o->output, "metric", tcat_metric_name(o->metric),
+                                "scoring", plan.npairs > 1 ? "5-fold" : "holdout",
+                                "heldout_score", search.final_score, "leaderboard", board,
+                                "heldout_metrics",
+                                search.best_metrics ? search.best_metrics : json_null(),
+                                "labels", names, "seconds", tcat_now() - t0,
+                                "candidates_fitted", (json_int_t)tried, "candidates",
+                                (json_int_t)search.ncand, "members",
+                                (json_int_t)model->nmembers);
         if (!rep || json_dump_file(rep, o->report, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             json_decref(rep);
             st = tcat_fail(&err, TCAT_ERR_IO, "cannot write the report '%s'", o->report);
@@ -659,19 +430,14 @@ fail:
     cli_error("train", "%s", err.msg);
     code = tcat_status_exit_code(st);
 out:
-    for (size_t i = 0; cands && i < (o->trials > 0 ? (size_t)o->trials : sizeof linear_grid / sizeof *linear_grid) &&
-                       i < sizeof linear_grid / sizeof *linear_grid; i++)
-        json_decref(cands[i].params), free(cands[i].proba);
-    free(cands);
-    json_decref(best_scores);
+    tcat_search_free(&search);
+    tcat_plan_free(&plan);
     json_decref(board);
     tcat_model_free(&model);
     free(keep);
     free(held);
-    free(all);
-    free(devok);
-    tcat_corpus_free(&train);
-    tcat_corpus_free(&dev);
+    free(labelled);
+    tcat_corpus_free(&all);
     tcat_labels_free(&labels);
     tcat_tok_free(&tok);
     tcat_tok_config_clear(&tcfg);

@@ -62,8 +62,8 @@ static tcat_status grow_docs(tcat_corpus *c)
 static bool same_labels(const tcat_corpus *c, size_t a, size_t b)
 {
     size_t na = c->doc_label[a + 1] - c->doc_label[a], nb = c->doc_label[b + 1] - c->doc_label[b];
-    return na == nb &&
-           memcmp(c->labels + c->doc_label[a], c->labels + c->doc_label[b], na * sizeof(int32_t)) == 0;
+    return na == nb && (na == 0 || memcmp(c->labels + c->doc_label[a], c->labels + c->doc_label[b],
+                                           na * sizeof(int32_t)) == 0);
 }
 
 /* Records document i in the duplicate finder; counts it when its raw
