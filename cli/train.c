@@ -218,6 +218,48 @@ done:
     return st;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Renumbers the labels of c in byte order of their names, so reports and
+ * models list classes the same way whatever order the data came in. */
+static tcat_status sort_labels(tcat_corpus *c, tcat_labels **labels)
+{
+    size_t K = tcat_labels_count(*labels);
+    const char **names = malloc(K * sizeof *names);
+    int32_t *map = malloc(K * sizeof *map);
+    tcat_labels *sorted = NULL;
+    tcat_status st = TCAT_ERR_NOMEM;
+    if (!names || !map || tcat_labels_new(&sorted) != TCAT_OK)
+        goto done;
+    for (size_t k = 0; k < K; k++)
+        names[k] = tcat_labels_name(*labels, (int32_t)k);
+    qsort(names, K, sizeof *names, by_name);
+    for (size_t k = 0; k < K; k++) {
+        int32_t id;
+        if (tcat_labels_intern(sorted, names[k], strlen(names[k]), &id) != TCAT_OK)
+            goto done;
+        map[tcat_labels_find(*labels, names[k], strlen(names[k]))] = id;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->label[i] >= 0)
+            c->label[i] = map[c->label[i]];
+    for (size_t j = 0; j < c->nlabels_total; j++)
+        if (c->labels[j] >= 0)
+            c->labels[j] = map[c->labels[j]];
+    tcat_labels_free(labels);
+    *labels = sorted;
+    sorted = NULL;
+    st = TCAT_OK;
+done:
+    tcat_labels_free(&sorted);
+    free(names);
+    free(map);
+    return st;
+}
+
 static void progress(void *ctx, size_t i, const tcat_candidate *c)
 {
     const options *o = ctx;
@@ -265,6 +307,10 @@ static int run(options *o)
     if ((st = tcat_corpus_read(&all, o->train, fmt, tok, labels, true, &err)) != TCAT_OK)
         goto fail;
     report_corpus(o, o->train, &all);
+    if ((st = sort_labels(&all, &labels)) != TCAT_OK) {
+        tcat_fail(&err, st, "out of memory");
+        goto fail;
+    }
     size_t ntrain = all.n, K = tcat_labels_count(labels);
     if (ntrain == 0) {
         st = tcat_fail(&err, TCAT_ERR_INPUT, "%s: no documents", o->train);

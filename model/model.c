@@ -7,7 +7,9 @@
 
 #include "core/version.h"
 
-#define JSON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(9))
+/* 17 significant digits: every double survives the round trip, so a
+ * loaded model predicts exactly as the saved one did */
+#define JSON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
 
 tcat_status tcat_model_new(tcat_model **out, const tcat_tok_config *tok, tcat_error *err)
 {

@@ -52,6 +52,16 @@ static tcat_status get_num(const json_t *p, const char *key, double dflt, double
     return TCAT_OK;
 }
 
+/* An integer-valued hyperparameter: a JSON number with no fraction. */
+static tcat_status get_int(const json_t *p, const char *key, double dflt, double lo, double hi,
+                           double *out, tcat_error *err)
+{
+    tcat_status st = get_num(p, key, dflt, lo, hi, out, err);
+    if (st == TCAT_OK && *out != floor(*out))
+        return bad(err, key, "must be a whole number");
+    return st;
+}
+
 static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
 {
     static const char *const known[] = {"learner", "C", "word_ngrams", "char_min", "char_max",
@@ -84,17 +94,22 @@ static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
     if ((st = get_num(p, key, dflt, lo, hi, &x, err)) != TCAT_OK)       \
         return st;                                                      \
     dst = x;
+#define INT(key, dflt, lo, hi, dst)                                     \
+    if ((st = get_int(p, key, dflt, lo, hi, &x, err)) != TCAT_OK)       \
+        return st;                                                      \
+    dst = x;
     NUM("C", 1.0, 1e-6, 1e6, m->C)
-    NUM("word_ngrams", 2, 0, 3, m->ngrams.word_n)
-    NUM("char_min", 0, 0, 6, m->ngrams.char_min)
-    NUM("char_max", m->ngrams.char_min, 0, 6, m->ngrams.char_max)
-    NUM("min_df", 2, 1, 1e9, m->min_df)
-    NUM("max_features", 0, 0, 1e9, m->max_features)
+    INT("word_ngrams", 2, 0, 3, m->ngrams.word_n)
+    INT("char_min", 0, 0, 6, m->ngrams.char_min)
+    INT("char_max", m->ngrams.char_min, 0, 6, m->ngrams.char_max)
+    INT("min_df", 2, 1, 1e9, m->min_df)
+    INT("max_features", 0, 0, 1e9, m->max_features)
     NUM("nb_alpha", 1.0, 1e-6, 1e6, m->nb_alpha)
     NUM("beta", 0.25, 0, 1, m->beta)
-    NUM("max_iter", m->learner == LEARN_LOGREG ? 200 : 1000, 1, 1e6, m->max_iter)
+    INT("max_iter", m->learner == LEARN_LOGREG ? 200 : 1000, 1, 1e6, m->max_iter)
     NUM("temperature", 1.0, 1e-4, 1e4, m->temperature)
 #undef NUM
+#undef INT
     const json_t *sl = json_object_get(p, "sublinear_tf");
     if (sl && !json_is_boolean(sl))
         return bad(err, "sublinear_tf", "must be true or false");

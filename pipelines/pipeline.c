@@ -71,10 +71,10 @@ tcat_status tcat_pipeline_load(tcat_pipeline **out, const char *family, const js
                                size_t nclasses, const tcat_mreader *r, const char *prefix,
                                tcat_error *err)
 {
-    tcat_status st = tcat_pipeline_create(out, family, params, nclasses, err);
-    if (st != TCAT_OK)
-        return st == TCAT_ERR_USAGE ? tcat_fail(err, TCAT_ERR_MODEL, "%s", err ? err->msg : "")
-                                    : st;
+    tcat_error cerr = {0};
+    tcat_status st = tcat_pipeline_create(out, family, params, nclasses, &cerr);
+    if (st != TCAT_OK) /* a bad hyperparameter in a file is a bad file */
+        return tcat_fail(err, st == TCAT_ERR_USAGE ? TCAT_ERR_MODEL : st, "%s", cerr.msg);
     st = (*out)->ops->load(*out, r, prefix, err);
     if (st != TCAT_OK)
         tcat_pipeline_free(out);

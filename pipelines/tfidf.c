@@ -417,8 +417,6 @@ static tcat_status transform_range(const tcat_vocab *v, const tcat_docs *docs, s
     size_t fcap = 0;
     counter cnt = {0};
     tcat_status st = TCAT_OK;
-    bool both = v->nword > 0 && v->nchar > 0;
-    float scale = both ? (float)M_SQRT1_2 : 1.0f;
     for (size_t i = a; i < b && st == TCAT_OK; i++) {
         wh.n = ch.n = 0;
         st = tcat_ngrams_doc(docs->c, tcat_docs_at(docs, i), &v->ngrams, v->nword ? &wh : NULL,
@@ -436,10 +434,15 @@ static tcat_status transform_range(const tcat_vocab *v, const tcat_docs *docs, s
         }
         if ((st = counter_reset(&cnt, wh.n > ch.n ? wh.n : ch.n)) != TCAT_OK)
             break;
-        size_t m = weigh(v, wh.v, wh.n, false, f, scale, &cnt);
+        size_t m = weigh(v, wh.v, wh.n, false, f, 1.0f, &cnt);
         if ((st = counter_reset(&cnt, ch.n)) != TCAT_OK)
             break;
-        m += weigh(v, ch.v, ch.n, true, f + m, scale, &cnt);
+        size_t mc = weigh(v, ch.v, ch.n, true, f + m, 1.0f, &cnt);
+        /* both kinds present in this document: each gets half the norm */
+        if (m > 0 && mc > 0)
+            for (size_t k = 0; k < m + mc; k++)
+                f[k].v *= (float)M_SQRT1_2;
+        m += mc;
         st = piece_push(p, f, m);
     }
     tcat_hashes_free(&wh);

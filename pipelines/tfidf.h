@@ -10,8 +10,9 @@
  *
  * A document's vector: for each feature, tf (or 1 + ln tf when sublinear)
  * times idf; the word part and the char part are each scaled to unit L2
- * norm and, when both exist, by 1/sqrt(2), so the whole vector has norm 1
- * and neither kind drowns the other.
+ * norm and, when the document has both, by 1/sqrt(2), so the whole vector
+ * has norm 1 (0 without any known feature) and neither kind drowns the
+ * other.
  */
 #ifndef TCAT_PIPELINES_TFIDF_H
 #define TCAT_PIPELINES_TFIDF_H

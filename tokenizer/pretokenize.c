@@ -5,9 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_STRINGS 8
+
 typedef struct pattern {
     char *name;
     pcre2_code *re;
+    /* literal trigger strings: the pattern runs only on chunks holding
+     * one of them (or one of its single trigger bytes, when has_bytes) */
+    char *str[MAX_STRINGS];
+    size_t nstr;
+    bool has_bytes;
 } pattern;
 
 /* A candidate match before overlaps are resolved. */
@@ -19,7 +26,8 @@ typedef struct match {
 struct tcat_pretok {
     pattern pat[TCAT_PRETOK_MAX_PATTERNS];
     size_t n;
-    uint32_t trig[256];
+    uint32_t trig[256];       /* single trigger bytes and first bytes of strings */
+    uint32_t trig_bytes[256]; /* single trigger bytes only */
     pcre2_match_data *md;
     match *cand;
     size_t ncand, candcap;
@@ -27,31 +35,87 @@ struct tcat_pretok {
     size_t outcap;
 };
 
-/* Parses a trigger list ("0-9", ":;=", "*") into the table for pattern i. */
-static int parse_triggers(tcat_pretok *p, size_t i, const char *t, size_t len)
+/* Marks bytes lo..hi as triggers of pattern i. */
+static void trigger_bytes(tcat_pretok *p, size_t i, unsigned lo, unsigned hi)
 {
     uint32_t bit = (uint32_t)1 << i;
+    for (unsigned b = lo; b <= hi; b++) {
+        p->trig[b] |= bit;
+        p->trig_bytes[b] |= bit;
+    }
+    p->pat[i].has_bytes = true;
+}
+
+/* Parses a trigger field for pattern i. Without a space it is a list of
+ * ASCII characters and ranges ("0-9", ":;=") or "*"; with spaces, a list
+ * of alternatives, each a character, a range X-Y, or a literal string of
+ * two or more characters (":// www."). Returns 0, or -1 when malformed. */
+static int parse_triggers(tcat_pretok *p, size_t i, const char *t, size_t len)
+{
     if (len == 1 && t[0] == '*') {
-        for (int b = 0; b < 256; b++)
-            p->trig[b] |= bit;
+        trigger_bytes(p, i, 0, 255);
         return 0;
     }
     if (len == 0)
         return -1;
-    for (size_t k = 0; k < len; k++) {
-        unsigned char lo = (unsigned char)t[k], hi = lo;
-        if (lo >= 0x80)
+    for (size_t k = 0; k < len; k++)
+        if ((unsigned char)t[k] >= 0x80)
             return -1;
-        if (k + 2 < len && t[k + 1] == '-') {
-            hi = (unsigned char)t[k + 2];
-            if (hi >= 0x80 || hi < lo)
-                return -1;
-            k += 2;
+    if (!memchr(t, ' ', len)) {
+        for (size_t k = 0; k < len; k++) {
+            unsigned char lo = (unsigned char)t[k], hi = lo;
+            if (k + 2 < len && t[k + 1] == '-') {
+                hi = (unsigned char)t[k + 2];
+                if (hi < lo)
+                    return -1;
+                k += 2;
+            }
+            trigger_bytes(p, i, lo, hi);
         }
-        for (unsigned b = lo; b <= hi; b++)
-            p->trig[b] |= bit;
+        return 0;
     }
-    return 0;
+    pattern *pt = &p->pat[i];
+    for (size_t k = 0; k < len;) {
+        while (k < len && t[k] == ' ')
+            k++;
+        size_t e = k;
+        while (e < len && t[e] != ' ')
+            e++;
+        size_t w = e - k;
+        if (w == 1) {
+            trigger_bytes(p, i, (unsigned char)t[k], (unsigned char)t[k]);
+        } else if (w == 3 && t[k + 1] == '-') {
+            if ((unsigned char)t[k + 2] < (unsigned char)t[k])
+                return -1;
+            trigger_bytes(p, i, (unsigned char)t[k], (unsigned char)t[k + 2]);
+        } else if (w > 1) {
+            if (pt->nstr == MAX_STRINGS)
+                return -1;
+            if (!(pt->str[pt->nstr] = strndup(t + k, w)))
+                return -1;
+            pt->nstr++;
+            p->trig[(unsigned char)t[k]] |= (uint32_t)1 << i;
+        }
+        k = e;
+    }
+    return pt->nstr || pt->has_bytes ? 0 : -1;
+}
+
+/* For a pattern with trigger strings: does chunk s[0..n) hold one of
+ * them, or one of its trigger bytes? */
+static bool triggered(const tcat_pretok *p, size_t i, const char *s, size_t n)
+{
+    const pattern *pt = &p->pat[i];
+    for (size_t k = 0; k < pt->nstr; k++)
+        if (memmem(s, n, pt->str[k], strlen(pt->str[k])))
+            return true;
+    if (pt->has_bytes) {
+        uint32_t bit = (uint32_t)1 << i;
+        for (size_t k = 0; k < n; k++)
+            if (p->trig_bytes[(unsigned char)s[k]] & bit)
+                return true;
+    }
+    return false;
 }
 
 static tcat_status add_pattern(tcat_pretok *p, size_t line, const char *name, size_t nlen,
@@ -63,10 +127,15 @@ static tcat_status add_pattern(tcat_pretok *p, size_t line, const char *name, si
                          line, TCAT_PRETOK_MAX_PATTERNS);
     if (nlen == 0)
         return tcat_fail(err, TCAT_ERR_INPUT, "pattern table line %zu: empty pattern name", line);
-    if (parse_triggers(p, p->n, trig, tlen) != 0)
+    if (parse_triggers(p, p->n, trig, tlen) != 0) {
+        for (size_t k = 0; k < p->pat[p->n].nstr; k++)
+            free(p->pat[p->n].str[k]);
+        memset(&p->pat[p->n], 0, sizeof p->pat[p->n]);
         return tcat_fail(err, TCAT_ERR_INPUT,
                          "pattern table line %zu: bad trigger list '%.*s' (ASCII characters, "
-                         "ranges like 0-9, or *)", line, (int)tlen, trig);
+                         "ranges like 0-9, *, or space-separated characters, ranges and "
+                         "strings)", line, (int)tlen, trig);
+    }
     int code;
     PCRE2_SIZE off;
     pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, rlen, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
@@ -137,9 +206,11 @@ void tcat_pretok_free(tcat_pretok **pp)
     if (!pp || !*pp)
         return;
     tcat_pretok *p = *pp;
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; i < TCAT_PRETOK_MAX_PATTERNS; i++) {
         free(p->pat[i].name);
         pcre2_code_free(p->pat[i].re);
+        for (size_t k = 0; k < p->pat[i].nstr; k++)
+            free(p->pat[i].str[k]);
     }
     pcre2_match_data_free(p->md);
     free(p->cand);
@@ -189,6 +260,8 @@ tcat_status tcat_pretok_find(tcat_pretok *p, const char *s, size_t n, uint32_t m
     *spans = p->out;
     for (size_t i = 0; i < p->n; i++) {
         if (!(mask & ((uint32_t)1 << i)))
+            continue;
+        if (p->pat[i].nstr && !triggered(p, i, s, n))
             continue;
         size_t at = 0;
         while (at < n) {

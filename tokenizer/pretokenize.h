@@ -11,7 +11,8 @@
  * PCRE2_UTF | PCRE2_UCP and JIT-compiled where PCRE2 supports it.
  *
  * Patterns run over one whitespace-free chunk at a time; a pattern is
- * tried only when the chunk holds one of its trigger bytes.
+ * tried only when the chunk holds one of its triggers: characters, ranges
+ * or literal strings (see patterns.tsv for the syntax).
  */
 #ifndef TCAT_TOKENIZER_PRETOKENIZE_H
 #define TCAT_TOKENIZER_PRETOKENIZE_H
