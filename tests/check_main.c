@@ -15,6 +15,13 @@ int main(void)
     srunner_add_suite(sr, reader_suite());
     srunner_add_suite(sr, metrics_suite());
     srunner_add_suite(sr, modelfile_suite());
+    srunner_add_suite(sr, core_suite());
+    srunner_add_suite(sr, corpus_suite());
+    srunner_add_suite(sr, split_suite());
+    srunner_add_suite(sr, features_suite());
+    srunner_add_suite(sr, learners_suite());
+    srunner_add_suite(sr, linear_suite());
+    srunner_add_suite(sr, model_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -13,5 +13,12 @@ Suite *linereader_suite(void);
 Suite *reader_suite(void);
 Suite *metrics_suite(void);
 Suite *modelfile_suite(void);
+Suite *core_suite(void);
+Suite *corpus_suite(void);
+Suite *split_suite(void);
+Suite *features_suite(void);
+Suite *learners_suite(void);
+Suite *linear_suite(void);
+Suite *model_suite(void);
 
 #endif

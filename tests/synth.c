@@ -1,0 +1,167 @@
+/* tests/synth.c — see tests/synth.h. */
+#include "tests/synth.h"
+
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tests/testutil.h"
+
+const char *const synth_class_words[3][5] = {
+    {"apple", "apricot", "avocado", "almond", "anise"},
+    {"banana", "basil", "beet", "broccoli", "barley"},
+    {"cherry", "carrot", "celery", "cumin", "chive"},
+};
+
+const char *const synth_noise_words[10] = {"the",  "and",  "with", "for",  "from",
+                                           "very", "good", "fresh", "some", "more"};
+
+void corpus_add_bytes(tcat_corpus *c, const char *raw, size_t len, const int32_t *labels,
+                      size_t nlabels)
+{
+    tcat_error err = {0};
+    tcat_status st = tcat_corpus_add(c, tok_default(), raw, len, labels, nlabels, &err);
+    ck_assert_msg(st == TCAT_OK, "tcat_corpus_add: %s", err.msg);
+}
+
+void corpus_add_text(tcat_corpus *c, const char *text, int32_t label)
+{
+    corpus_add_bytes(c, text, strlen(text), &label, label < 0 ? 0 : 1);
+}
+
+const char *synth_doc_text(size_t K, size_t i, uint64_t *state)
+{
+    const char *w[8];
+    size_t k = i % K;
+    for (int j = 0; j < 3; j++)
+        w[j] = synth_class_words[k][rng_below(state, 5)];
+    for (int j = 3; j < 8; j++)
+        w[j] = synth_noise_words[rng_below(state, 10)];
+    for (size_t j = 8; j > 1; j--) {
+        size_t r = rng_below(state, j);
+        const char *t = w[j - 1];
+        w[j - 1] = w[r];
+        w[r] = t;
+    }
+    char buf[256];
+    size_t n = 0;
+    for (int j = 0; j < 8; j++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", j ? " " : "", w[j]);
+    return ring_copy(buf, n);
+}
+
+void synth_corpus(tcat_corpus *c, size_t K, size_t per_class, uint64_t seed)
+{
+    ck_assert(K >= 2 && K <= 3);
+    tcat_corpus_init(c);
+    uint64_t state = seed;
+    for (size_t i = 0; i < K * per_class; i++)
+        corpus_add_text(c, synth_doc_text(K, i, &state), (int32_t)(i % K));
+}
+
+double *csr_dense_row(const tcat_csr *X, size_t i)
+{
+    double *r = calloc(X->cols ? X->cols : 1, sizeof *r);
+    ck_assert_ptr_nonnull(r);
+    for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+        r[X->col[p]] += X->val[p];
+    return r;
+}
+
+double csr_row_norm(const tcat_csr *X, size_t i)
+{
+    double s = 0;
+    for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+        s += (double)X->val[p] * X->val[p];
+    return sqrt(s);
+}
+
+size_t argmax_f(const float *v, size_t k)
+{
+    size_t b = 0;
+    for (size_t j = 1; j < k; j++)
+        if (v[j] > v[b])
+            b = j;
+    return b;
+}
+
+/* ---- scratch folder -------------------------------------------------- */
+
+static char g_scratch[4096];
+
+static void scratch_at_exit(void) { scratch_teardown(); }
+
+void scratch_setup(void)
+{
+    /* a failed assertion ends a forked test with exit(), skipping the
+     * teardown: remove the folder then too */
+    static bool registered;
+    if (!registered)
+        registered = atexit(scratch_at_exit) == 0;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_scratch, sizeof g_scratch, "%s/tcat-synth-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert_msg(mkdtemp(g_scratch) != NULL, "mkdtemp: %s", strerror(errno));
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+void scratch_teardown(void)
+{
+    if (g_scratch[0])
+        nftw(g_scratch, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    g_scratch[0] = 0;
+}
+
+const char *scratch_path(const char *name)
+{
+    char p[8192];
+    int n = snprintf(p, sizeof p, "%s/%s", g_scratch, name);
+    return ring_copy(p, (size_t)n);
+}
+
+const char *scratch_write(const char *name, const char *s)
+{
+    const char *path = scratch_path(name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "fopen %s: %s", path, strerror(errno));
+    size_t len = strlen(s);
+    ck_assert_uint_eq(fwrite(s, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    for (;;) {
+        if (!b)
+            break;
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (n < cap)
+            break;
+        char *nb = realloc(b, cap *= 2);
+        if (!nb) {
+            free(b);
+            b = NULL;
+        } else {
+            b = nb;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
