@@ -35,8 +35,8 @@ const char cmd_train_help[] =
     "                       stratified 10% holdout of TRAIN]\n"
     "  --time DURATION      time budget: 90s, 5m, 1h, or seconds [5m]\n"
     "  --trials N           try at most N candidates (deterministic) [all]\n"
-    "  --models LIST        model families to search, comma-separated; this\n"
-    "                       version has: linear [linear]\n"
+    "  --models LIST        model families to search, comma-separated: linear,\n"
+    "                       fasttext (cnn and rnn are not built yet) [all]\n"
     "  --metric NAME        macro-f1, micro-f1, accuracy, weighted-f1 [macro-f1]\n"
     "  --threads N          threads [all cores]\n"
     "  --seed N             seed of every random choice [1]\n"
@@ -67,6 +67,7 @@ typedef struct options {
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     int promote;
     size_t max_members;
+    const char *families[8]; /* --models, NULL-ended; families[0] NULL: all */
 } options;
 
 static tcat_status parse_duration(const char *s, double *out)
@@ -125,6 +126,29 @@ static int by_score(const void *a, const void *b)
     return x->score > y->score ? -1 : x->score < y->score;
 }
 
+static long int_param(const json_t *p, const char *key)
+{
+    return (long)json_number_value(json_object_get(p, key));
+}
+
+/* A few words on a candidate's settings, for the leaderboard. */
+static void summarize(const char *family, const json_t *p, char *buf, size_t size)
+{
+    int n;
+    if (strcmp(family, "linear") == 0)
+        n = snprintf(buf, size, "%-6s C=%-5g word 1-%ld",
+                     json_string_value(json_object_get(p, "learner")),
+                     json_number_value(json_object_get(p, "C")), int_param(p, "word_ngrams"));
+    else
+        n = snprintf(buf, size, "dim %ld, %ld epochs, lr %g, word 1-%ld", int_param(p, "dim"),
+                     int_param(p, "epoch"), json_number_value(json_object_get(p, "lr")),
+                     int_param(p, "word_ngrams"));
+    long cmin = int_param(p, strcmp(family, "linear") == 0 ? "char_min" : "minn");
+    long cmax = int_param(p, strcmp(family, "linear") == 0 ? "char_max" : "maxn");
+    if (cmin && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " + char %ld-%ld", cmin, cmax);
+}
+
 /* The leaderboard, best first, on stderr; returned as JSON too. */
 static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
 {
@@ -142,20 +166,14 @@ static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
     say(o, 1, "leaderboard (held-out %s):", tcat_metric_name(o->metric));
     for (size_t r = 0; r < m; r++) {
         const json_t *p = order[r]->params;
-        char feats[64];
-        int cmin = (int)json_integer_value(json_object_get(p, "char_min"));
-        snprintf(feats, sizeof feats, "word 1-%d",
-                 (int)json_integer_value(json_object_get(p, "word_ngrams")));
-        if (cmin)
-            snprintf(feats + strlen(feats), sizeof feats - strlen(feats), " + char %d-%d", cmin,
-                     (int)json_integer_value(json_object_get(p, "char_max")));
+        char what[128];
+        summarize(order[r]->family, p, what, sizeof what);
         if (o->verbosity >= 1)
-            fprintf(stderr, "  %2zu  %.4f  %6.1fs  weight %u  linear %-6s C=%-5g %s\n", r + 1,
-                    order[r]->score, order[r]->seconds, order[r]->picks,
-                    json_string_value(json_object_get(p, "learner")),
-                    json_number_value(json_object_get(p, "C")), feats);
+            fprintf(stderr, "  %2zu  %.4f  %6.1fs  weight %u  %-8s %s\n", r + 1, order[r]->score,
+                    order[r]->seconds, order[r]->picks, order[r]->family, what);
         json_array_append_new(board, json_pack("{s:i, s:s, s:O, s:f, s:f, s:i}", "rank",
-                                               (int)(r + 1), "family", "linear", "params", p,
+                                               (int)(r + 1), "family", order[r]->family,
+                                               "params", p,
                                                "heldout_score", order[r]->score, "fit_seconds",
                                                order[r]->seconds, "ensemble_weight",
                                                (int)order[r]->picks));
@@ -380,7 +398,8 @@ static int run(options *o)
     }
 
     tcat_search_opts so = {t0, o->budget, o->trials > 0 ? (size_t)o->trials : 0, o->metric,
-                           o->threads, o->seed, o->max_members, progress, o};
+                           o->threads, o->seed, o->max_members,
+                           o->families[0] ? o->families : NULL, progress, o};
     if ((st = tcat_search_run(&search, &so, &plan, K, &err)) != TCAT_OK)
         goto fail;
     size_t tried = 0;
@@ -533,12 +552,18 @@ int cmd_train(int argc, char **argv)
             break;
         case O_MODELS: {
             char *list = strdup(optarg), *save = NULL;
+            size_t nf = 0;
             for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (strcmp(t, "linear") == 0)
+                const char *known = !strcmp(t, "linear") ? "linear"
+                                    : !strcmp(t, "fasttext") ? "fasttext" : NULL;
+                if (known) {
+                    if (nf < 7)
+                        o.families[nf++] = known;
                     continue;
-                bool later = !strcmp(t, "fasttext") || !strcmp(t, "cnn") || !strcmp(t, "rnn");
+                }
+                bool later = !strcmp(t, "cnn") || !strcmp(t, "rnn");
                 int r = later ? (cli_error("train", "--models: the %s family is not built yet in "
-                                                    "this version; use linear", t),
+                                                    "this version; use linear, fasttext", t),
                                  TCAT_EXIT_FAILURE)
                               : cli_usage_error("train", "--models: unknown family '%s' "
                                                          "(linear, fasttext, cnn, rnn)", t);
@@ -546,6 +571,9 @@ int cmd_train(int argc, char **argv)
                 return r;
             }
             free(list);
+            if (nf == 0)
+                return cli_usage_error("train", "--models: no family named");
+            o.families[nf] = NULL;
             break;
         }
         case O_METRIC:

@@ -6,7 +6,9 @@
 
 #include <xxhash.h>
 
+#include "pipelines/calibrate.h"
 #include "pipelines/logreg.h"
+#include "pipelines/params.h"
 #include "pipelines/svm.h"
 #include "pipelines/tfidf.h"
 
@@ -30,93 +32,41 @@ typedef struct linear {
 
 /* ---- hyperparameters ------------------------------------------------------ */
 
-static tcat_status bad(tcat_error *err, const char *key, const char *why)
-{
-    return tcat_fail(err, TCAT_ERR_USAGE, "linear: hyperparameter '%s' %s", key, why);
-}
-
-static tcat_status get_num(const json_t *p, const char *key, double dflt, double lo, double hi,
-                           double *out, tcat_error *err)
-{
-    const json_t *v = json_object_get(p, key);
-    if (!v) {
-        *out = dflt;
-        return TCAT_OK;
-    }
-    if (!json_is_number(v))
-        return bad(err, key, "must be a number");
-    double x = json_number_value(v);
-    if (!(x >= lo && x <= hi))
-        return bad(err, key, "is out of range");
-    *out = x;
-    return TCAT_OK;
-}
-
-/* An integer-valued hyperparameter: a JSON number with no fraction. */
-static tcat_status get_int(const json_t *p, const char *key, double dflt, double lo, double hi,
-                           double *out, tcat_error *err)
-{
-    tcat_status st = get_num(p, key, dflt, lo, hi, out, err);
-    if (st == TCAT_OK && *out != floor(*out))
-        return bad(err, key, "must be a whole number");
-    return st;
-}
-
 static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
 {
     static const char *const known[] = {"learner", "C", "word_ngrams", "char_min", "char_max",
                                         "min_df", "max_features", "sublinear_tf", "nb_alpha",
                                         "beta", "max_iter", "temperature", NULL};
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)p, key, val) {
-        bool ok = false;
-        for (int i = 0; known[i]; i++)
-            ok |= strcmp(known[i], key) == 0;
-        if (!ok)
-            return tcat_fail(err, TCAT_ERR_USAGE, "linear: unknown hyperparameter '%s'", key);
-    }
-    const json_t *l = json_object_get(p, "learner");
-    const char *ls = l ? json_string_value(l) : "svm";
-    if (!ls)
-        return bad(err, "learner", "must be a string");
-    if (strcmp(ls, "svm") == 0)
-        m->learner = LEARN_SVM;
-    else if (strcmp(ls, "nbsvm") == 0)
-        m->learner = LEARN_NBSVM;
-    else if (strcmp(ls, "logreg") == 0)
-        m->learner = LEARN_LOGREG;
-    else
-        return bad(err, "learner", "must be svm, nbsvm or logreg");
-    double x;
+    static const char *const learners[] = {"svm", "nbsvm", "logreg", NULL};
+    const char *F = "linear";
+    int learner;
+    long word_n, cmin, cmax, min_df, max_features, max_iter;
     tcat_status st;
-#define NUM(key, dflt, lo, hi, dst)                                     \
-    if ((st = get_num(p, key, dflt, lo, hi, &x, err)) != TCAT_OK)       \
-        return st;                                                      \
-    dst = x;
-#define INT(key, dflt, lo, hi, dst)                                     \
-    if ((st = get_int(p, key, dflt, lo, hi, &x, err)) != TCAT_OK)       \
-        return st;                                                      \
-    dst = x;
-    NUM("C", 1.0, 1e-6, 1e6, m->C)
-    INT("word_ngrams", 2, 0, 3, m->ngrams.word_n)
-    INT("char_min", 0, 0, 6, m->ngrams.char_min)
-    INT("char_max", m->ngrams.char_min, 0, 6, m->ngrams.char_max)
-    INT("min_df", 2, 1, 1e9, m->min_df)
-    INT("max_features", 0, 0, 1e9, m->max_features)
-    NUM("nb_alpha", 1.0, 1e-6, 1e6, m->nb_alpha)
-    NUM("beta", 0.25, 0, 1, m->beta)
-    INT("max_iter", m->learner == LEARN_LOGREG ? 200 : 1000, 1, 1e6, m->max_iter)
-    NUM("temperature", 1.0, 1e-4, 1e4, m->temperature)
-#undef NUM
-#undef INT
-    const json_t *sl = json_object_get(p, "sublinear_tf");
-    if (sl && !json_is_boolean(sl))
-        return bad(err, "sublinear_tf", "must be true or false");
-    m->sublinear = sl ? json_is_true(sl) : true;
-    if (m->ngrams.char_max < m->ngrams.char_min)
-        return bad(err, "char_max", "is below char_min");
-    if (m->ngrams.word_n == 0 && m->ngrams.char_min == 0)
+    if ((st = tcat_params_check_keys(F, p, known, err)) ||
+        (st = tcat_params_choice(F, p, "learner", learners, 0, &learner, err)) ||
+        (st = tcat_params_num(F, p, "C", 1.0, 1e-6, 1e6, &m->C, err)) ||
+        (st = tcat_params_int(F, p, "word_ngrams", 2, 0, 3, &word_n, err)) ||
+        (st = tcat_params_int(F, p, "char_min", 0, 0, 6, &cmin, err)) ||
+        (st = tcat_params_int(F, p, "char_max", cmin, 0, 6, &cmax, err)) ||
+        (st = tcat_params_int(F, p, "min_df", 2, 1, 1000000000, &min_df, err)) ||
+        (st = tcat_params_int(F, p, "max_features", 0, 0, 1000000000, &max_features, err)) ||
+        (st = tcat_params_num(F, p, "nb_alpha", 1.0, 1e-6, 1e6, &m->nb_alpha, err)) ||
+        (st = tcat_params_num(F, p, "beta", 0.25, 0, 1, &m->beta, err)) ||
+        (st = tcat_params_int(F, p, "max_iter", learner == LEARN_LOGREG ? 200 : 1000, 1, 1000000,
+                              &max_iter, err)) ||
+        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
+        (st = tcat_params_bool(F, p, "sublinear_tf", true, &m->sublinear, err)))
+        return st;
+    m->learner = (enum learner)learner;
+    m->ngrams.word_n = (int)word_n;
+    m->ngrams.char_min = (int)cmin;
+    m->ngrams.char_max = (int)cmax;
+    m->min_df = (size_t)min_df;
+    m->max_features = (size_t)max_features;
+    m->max_iter = (int)max_iter;
+    if (cmax < cmin)
+        return tcat_fail(err, TCAT_ERR_USAGE, "linear: hyperparameter 'char_max' is below char_min");
+    if (word_n == 0 && cmin == 0)
         return tcat_fail(err, TCAT_ERR_USAGE, "linear: no features (word_ngrams and char_min 0)");
     return TCAT_OK;
 }
@@ -231,75 +181,6 @@ static void scores(const linear *m, const tcat_csr *X, float *s)
     }
 }
 
-static void softmax_rows(float *s, size_t n, size_t K, double T)
-{
-    for (size_t i = 0; i < n; i++) {
-        float *r = s + i * K;
-        double mx = r[0];
-        for (size_t k = 1; k < K; k++)
-            if (r[k] > mx)
-                mx = r[k];
-        double sum = 0;
-        for (size_t k = 0; k < K; k++)
-            sum += exp((r[k] - mx) / T);
-        for (size_t k = 0; k < K; k++)
-            r[k] = (float)(exp((r[k] - mx) / T) / sum);
-    }
-}
-
-/* Mean negative log-likelihood of labels y under softmax(s / T). */
-static double nll(const float *s, const int32_t *y, size_t n, size_t K, double T)
-{
-    double tot = 0;
-    for (size_t i = 0; i < n; i++) {
-        const float *r = s + i * K;
-        double mx = r[0];
-        for (size_t k = 1; k < K; k++)
-            if (r[k] > mx)
-                mx = r[k];
-        double sum = 0;
-        for (size_t k = 0; k < K; k++)
-            sum += exp((r[k] - mx) / T);
-        tot += log(sum) - (r[y[i]] - mx) / T;
-    }
-    return tot / (double)(n ? n : 1);
-}
-
-/* The temperature minimising the dev log-loss: golden-section search on
- * ln T in [ln 0.005, ln 50]. */
-static double fit_temperature(const float *s, const int32_t *y, size_t n, size_t K)
-{
-    double a = log(0.005), b = log(50.0);
-    const double g = 0.6180339887498949;
-    double c = b - g * (b - a), d = a + g * (b - a);
-    double fc = nll(s, y, n, K, exp(c)), fd = nll(s, y, n, K, exp(d));
-    for (int it = 0; it < 60; it++) {
-        if (fc < fd) {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = nll(s, y, n, K, exp(c));
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = nll(s, y, n, K, exp(d));
-        }
-    }
-    return exp((a + b) / 2);
-}
-
-static int32_t *labels_of(const tcat_docs *d)
-{
-    int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);
-    if (y)
-        for (size_t i = 0; i < d->n; i++)
-            y[i] = d->c->label[tcat_docs_at(d, i)];
-    return y;
-}
-
 /* Features of the training and dev documents, shared through the fit
  * cache by every candidate with the same feature settings. */
 typedef struct features {
@@ -380,7 +261,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     int32_t *y = NULL, *yd = NULL;
     float *ratios = NULL, *s = NULL;
     size_t d = f->X.cols;
-    y = labels_of(train);
+    y = tcat_docs_labels(train);
     m->own_W = calloc((d ? d : 1) * K, sizeof *m->own_W);
     m->own_b = calloc(K, sizeof *m->own_b);
     if (!y || !m->own_W || !m->own_b || tcat_vocab_copy(&m->vocab, &f->vocab) != TCAT_OK) {
@@ -409,13 +290,13 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     m->vocab_id = XXH3_64bits(m->vocab.hash, d * sizeof *m->vocab.hash);
     if (dev && dev->n > 0) {
         s = malloc(dev->n * K * sizeof *s);
-        yd = labels_of(dev);
+        yd = tcat_docs_labels(dev);
         if (!s || !yd) {
             st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
             goto done;
         }
         scores(m, &f->Xd, s);
-        m->temperature = fit_temperature(s, yd, dev->n, K);
+        m->temperature = tcat_fit_temperature(s, yd, dev->n, K);
         json_object_set_new(p->params, "temperature", json_real(m->temperature));
     }
 done:
@@ -467,7 +348,7 @@ static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, 
         X = fresh;
     }
     scores(m, X, proba);
-    softmax_rows(proba, docs->n, p->nclasses, m->temperature);
+    tcat_softmax_rows(proba, docs->n, p->nclasses, m->temperature);
     tcat_csr_free(&own);
     return TCAT_OK;
 }

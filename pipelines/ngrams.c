@@ -8,8 +8,8 @@
 
 #include "tokenizer/utf8.h"
 
-#define WORD_SEED 0x74636174u
-#define CHAR_SEED 0x63686172u
+#define WORD_SEED TCAT_WORD_SEED
+#define CHAR_SEED TCAT_CHAR_SEED
 
 void tcat_hashes_free(tcat_hashes *h)
 {
@@ -33,12 +33,6 @@ static tcat_status reserve(tcat_hashes *h, size_t extra)
     return TCAT_OK;
 }
 
-static inline uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static tcat_status word_ngrams(const tcat_corpus *c, size_t d, int word_n, tcat_hashes *out)
 {
@@ -57,7 +51,7 @@ static tcat_status word_ngrams(const tcat_corpus *c, size_t d, int word_n, tcat_
         for (size_t i = 0; i + (size_t)n <= nt; i++) {
             uint64_t h = (uint64_t)n;
             for (int k = 0; k < n; k++)
-                h = mix(h * 0x9E3779B97F4A7C15ull + th[i + (size_t)k]);
+                h = tcat_hash_fold(h, th[i + (size_t)k]);
             *o++ = h;
         }
     }

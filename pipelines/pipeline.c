@@ -1,15 +1,18 @@
 #include "pipelines/pipeline.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "pipelines/fasttext.h"
 #include "pipelines/linear.h"
 
 static const tcat_pipeline_ops *const families[] = {
     &tcat_linear_ops,
+    &tcat_fasttext_ops,
 };
 
-static const char *const family_names[] = {"linear", NULL};
+static const char *const family_names[] = {"linear", "fasttext", NULL};
 
 const tcat_pipeline_ops *tcat_pipeline_family(const char *name)
 {
@@ -100,6 +103,15 @@ void tcat_pipeline_free(tcat_pipeline **p)
     json_decref((*p)->params);
     (*p)->ops->destroy(*p);
     *p = NULL;
+}
+
+int32_t *tcat_docs_labels(const tcat_docs *d)
+{
+    int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);
+    if (y)
+        for (size_t i = 0; i < d->n; i++)
+            y[i] = d->c->label[tcat_docs_at(d, i)];
+    return y;
 }
 
 double tcat_now(void)

@@ -43,6 +43,10 @@ typedef struct tcat_docs {
 
 static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx ? d->idx[i] : i; }
 
+/* The first label of each document of d, malloc'd (NULL when out of
+ * memory); the caller frees it. */
+int32_t *tcat_docs_labels(const tcat_docs *d);
+
 /* What fit may use besides the data. */
 typedef struct tcat_fit_opts {
     int threads;            /* >= 1 */

@@ -7,22 +7,31 @@
 #include "core/cache.h"
 #include "corpora/split.h"
 
-/* The portfolio: linear candidates, cheap and diverse ones first (word
- * n-grams, then word and char n-grams, then chars for unsegmented
- * scripts), logistic regression last because L-BFGS is the slowest. */
-static const char *const portfolio[] = {
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}",
-    "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}",
-    "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}",
-    "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}",
-    "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}",
+/* The portfolio, tried in this order: cheap and diverse candidates first
+ * (linear word n-grams, then word and char n-grams, then chars for
+ * unsegmented scripts), the fastText-style family with settings known to
+ * do well on short texts (Joulin et al. 2017: word bigrams, many epochs;
+ * char n-grams), and logistic regression last because L-BFGS is the
+ * slowest. Buckets are kept to 500k so model files stay small. */
+typedef struct entry {
+    const char *family, *params;
+} entry;
+
+static const entry portfolio[] = {
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}"},
+    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}"},
+    {"fasttext", "{\"epoch\":25,\"lr\":0.5,\"word_ngrams\":2,\"bucket\":500000}"},
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}"},
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}"},
+    {"linear", "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
+    {"fasttext", "{\"epoch\":15,\"lr\":0.3,\"minn\":2,\"maxn\":4,\"bucket\":500000}"},
+    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}"},
+    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
+    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
 };
 
 size_t tcat_search_portfolio_size(void) { return sizeof portfolio / sizeof *portfolio; }
@@ -160,10 +169,10 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
                             size_t i, tcat_cache *cache, tcat_candidate *c, tcat_error *err)
 {
     json_error_t je;
-    json_t *params = json_loads(portfolio[i], 0, &je);
+    json_t *params = json_loads(portfolio[i].params, 0, &je);
     if (!params)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    c->family = "linear";
+    c->family = portfolio[i].family;
     c->proba = malloc((plan->npool ? plan->npool : 1) * K * sizeof *c->proba);
     if (!c->proba) {
         json_decref(params);
@@ -263,7 +272,17 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
 {
     memset(s, 0, sizeof *s);
     s->best = -1;
-    s->ncand = tcat_search_portfolio_size();
+    /* the portfolio entries of the allowed families, in order */
+    size_t which[sizeof portfolio / sizeof *portfolio];
+    for (size_t i = 0; i < tcat_search_portfolio_size(); i++) {
+        bool ok = !o->families;
+        for (size_t f = 0; o->families && o->families[f]; f++)
+            ok |= strcmp(o->families[f], portfolio[i].family) == 0;
+        if (ok)
+            which[s->ncand++] = i;
+    }
+    if (s->ncand == 0)
+        return tcat_fail(err, TCAT_ERR_USAGE, "no candidate of the families asked for");
     if (o->trials > 0 && o->trials < s->ncand)
         s->ncand = o->trials;
     s->cands = calloc(s->ncand, sizeof *s->cands);
@@ -282,7 +301,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         if (s->best >= 0 && start - o->t0 + slowest + refit > o->budget * 0.9)
             break;
         tcat_candidate *c = &s->cands[i];
-        st = evaluate(o, plan, K, i, cache, c, err);
+        st = evaluate(o, plan, K, which[i], cache, c, err);
         if (st != TCAT_OK)
             break;
         c->score = pool_score(plan, c->proba, K, o->metric, NULL, err, &st);

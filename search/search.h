@@ -53,6 +53,7 @@ typedef struct tcat_search_opts {
     int threads;
     uint64_t seed;
     size_t max_members;
+    const char *const *families; /* NULL-ended families to try (NULL: all) */
     /* called after each candidate (for progress lines), may be NULL */
     void (*progress)(void *ctx, size_t i, const tcat_candidate *c);
     void *ctx;

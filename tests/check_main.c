@@ -22,6 +22,8 @@ int main(void)
     srunner_add_suite(sr, learners_suite());
     srunner_add_suite(sr, linear_suite());
     srunner_add_suite(sr, model_suite());
+    srunner_add_suite(sr, fasttext_suite());
+    srunner_add_suite(sr, embeddings_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

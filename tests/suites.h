@@ -20,5 +20,8 @@ Suite *features_suite(void);
 Suite *learners_suite(void);
 Suite *linear_suite(void);
 Suite *model_suite(void);
+Suite *fasttext_suite(void);
+Suite *embeddings_suite(void);
+
 
 #endif

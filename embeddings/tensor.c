@@ -1,0 +1,90 @@
+#include "embeddings/tensor.h"
+
+#include <assert.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols)
+{
+    memset(t, 0, sizeof *t);
+    if (cols && rows > SIZE_MAX / sizeof(float) / cols)
+        return TCAT_ERR_NOMEM;
+    size_t bytes = rows * cols * sizeof(float);
+    bytes = (bytes + 63) / 64 * 64;
+    float *d = aligned_alloc(64, bytes ? bytes : 64);
+    if (!d)
+        return TCAT_ERR_NOMEM;
+    memset(d, 0, bytes ? bytes : 64);
+    t->data = d;
+    t->rows = rows;
+    t->cols = cols;
+    t->own = true;
+    return TCAT_OK;
+}
+
+void tcat_tensor_view(tcat_tensor *t, float *data, size_t rows, size_t cols)
+{
+    t->data = data;
+    t->rows = rows;
+    t->cols = cols;
+    t->own = false;
+}
+
+void tcat_tensor_free(tcat_tensor *t)
+{
+    if (t->own)
+        free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
+void tcat_tensor_uniform(tcat_tensor *t, float a, tcat_rng *r)
+{
+    size_t n = t->rows * t->cols;
+    for (size_t i = 0; i < n; i++)
+        t->data[i] = (float)((2.0 * tcat_rng_uniform(r) - 1.0) * a);
+}
+
+void tcat_gemm(bool trans_a, bool trans_b, float alpha, const tcat_tensor *A,
+               const tcat_tensor *B, float beta, tcat_tensor *C)
+{
+    size_t m = trans_a ? A->cols : A->rows, k = trans_a ? A->rows : A->cols;
+    size_t kb = trans_b ? B->cols : B->rows, n = trans_b ? B->rows : B->cols;
+    assert(k == kb && C->rows == m && C->cols == n);
+    (void)kb;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, A->data,
+                (int)A->cols, B->data, (int)B->cols, beta, C->data, (int)C->cols);
+}
+
+void tcat_gemv(bool trans, float alpha, const tcat_tensor *A, const float *x, float beta,
+               float *y)
+{
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, (int)A->rows, (int)A->cols,
+                alpha, A->data, (int)A->cols, x, 1, beta, y, 1);
+}
+
+void tcat_axpy(size_t n, float alpha, const float *x, float *y)
+{
+    cblas_saxpy((int)n, alpha, x, 1, y, 1);
+}
+
+float tcat_dot(size_t n, const float *x, const float *y) { return cblas_sdot((int)n, x, 1, y, 1); }
+
+void tcat_softmax(float *v, size_t n)
+{
+    float mx = v[0];
+    for (size_t i = 1; i < n; i++)
+        if (v[i] > mx)
+            mx = v[i];
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = expf(v[i] - mx);
+        sum += v[i];
+    }
+    float inv = (float)(1.0 / sum);
+    for (size_t i = 0; i < n; i++)
+        v[i] *= inv;
+}

@@ -1,0 +1,68 @@
+/*
+ * embeddings/tensor.h — float32 matrices and the few operations on them.
+ *
+ * A tensor here is a row-major matrix of floats, rows x cols, in one
+ * 64-byte-aligned block (so rows can be handed to SIMD code and a model
+ * file can map them in place). Matrix products go through OpenBLAS
+ * (cblas_sgemm, cblas_sgemv): no hand-written GEMM.
+ *
+ *     tcat_tensor E;
+ *     tcat_tensor_init(&E, nrows, dim);       // zeroed
+ *     tcat_tensor_uniform(&E, 1.0f / dim, &rng);
+ *     float *row = tcat_tensor_row(&E, i);
+ *     tcat_tensor_free(&E);
+ *
+ * A tensor may also be a view of memory it does not own (a mapped model
+ * file): tcat_tensor_view; freeing a view frees nothing.
+ */
+#ifndef TCAT_EMBEDDINGS_TENSOR_H
+#define TCAT_EMBEDDINGS_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/rng.h"
+#include "core/status.h"
+
+typedef struct tcat_tensor {
+    float *data;
+    size_t rows, cols;
+    bool own;
+} tcat_tensor;
+
+/* A zeroed rows x cols tensor. TCAT_ERR_NOMEM (also on size overflow). */
+tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols);
+
+/* A tensor over data it does not own (not copied, not freed). */
+void tcat_tensor_view(tcat_tensor *t, float *data, size_t rows, size_t cols);
+
+void tcat_tensor_free(tcat_tensor *t);
+
+/* Every element uniform in [-a, a). */
+void tcat_tensor_uniform(tcat_tensor *t, float a, tcat_rng *r);
+
+static inline float *tcat_tensor_row(const tcat_tensor *t, size_t i)
+{
+    return t->data + i * t->cols;
+}
+
+/* C (m x n) = alpha * op(A) op(B) + beta * C, op transposing when trans_*.
+ * A thin wrapper over cblas_sgemm with the shapes checked by assert. */
+void tcat_gemm(bool trans_a, bool trans_b, float alpha, const tcat_tensor *A,
+               const tcat_tensor *B, float beta, tcat_tensor *C);
+
+/* y (m) = alpha * A x + beta * y (A: m x n), or with A transposed
+ * (y has n entries, x m) when trans. cblas_sgemv. */
+void tcat_gemv(bool trans, float alpha, const tcat_tensor *A, const float *x, float beta,
+               float *y);
+
+/* y += alpha * x over n floats (cblas_saxpy). */
+void tcat_axpy(size_t n, float alpha, const float *x, float *y);
+
+/* The dot product of n floats (cblas_sdot). */
+float tcat_dot(size_t n, const float *x, const float *y);
+
+/* In place: v <- softmax(v) over n entries (numerically stable). */
+void tcat_softmax(float *v, size_t n);
+
+#endif

@@ -1,0 +1,684 @@
+#include "pipelines/fasttext.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "embeddings/tensor.h"
+#include "pipelines/calibrate.h"
+#include "pipelines/ngrams.h"
+#include "pipelines/params.h"
+#include "tokenizer/utf8.h"
+
+enum { LOSS_SOFTMAX, LOSS_OVA };
+
+typedef struct ftx {
+    tcat_pipeline base;
+    long dim, epoch, word_ngrams, min_count, bucket, minn, maxn, threads;
+    double lr, temperature;
+    int loss;
+    /* fitted */
+    size_t nwords;
+    const uint64_t *words; /* hash of word id i */
+    uint64_t *own_words;
+    uint32_t *slot;        /* lookup: word id + 1, 0 empty */
+    size_t nslots;
+    tcat_tensor E, W;      /* (nwords + bucket) x dim, K x dim */
+} ftx;
+
+/* ---- hyperparameters ------------------------------------------------------- */
+
+static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
+{
+    static const char *const known[] = {"dim", "lr", "epoch", "word_ngrams", "min_count",
+                                        "bucket", "minn", "maxn", "loss", "threads",
+                                        "temperature", NULL};
+    static const char *const losses[] = {"softmax", "ova", NULL};
+    const char *F = "fasttext";
+    tcat_status st;
+    if ((st = tcat_params_check_keys(F, p, known, err)) ||
+        (st = tcat_params_int(F, p, "dim", 100, 1, 2048, &m->dim, err)) ||
+        (st = tcat_params_num(F, p, "lr", 0.1, 1e-6, 100, &m->lr, err)) ||
+        (st = tcat_params_int(F, p, "epoch", 5, 1, 10000, &m->epoch, err)) ||
+        (st = tcat_params_int(F, p, "word_ngrams", 1, 1, 5, &m->word_ngrams, err)) ||
+        (st = tcat_params_int(F, p, "min_count", 1, 1, 1000000000, &m->min_count, err)) ||
+        (st = tcat_params_int(F, p, "minn", 0, 0, 10, &m->minn, err)) ||
+        (st = tcat_params_int(F, p, "maxn", 0, 0, 10, &m->maxn, err)) ||
+        (st = tcat_params_int(F, p, "bucket",
+                              m->word_ngrams > 1 || m->maxn > 0 ? 2000000 : 0, 0, 100000000,
+                              &m->bucket, err)) ||
+        (st = tcat_params_choice(F, p, "loss", losses, LOSS_SOFTMAX, &m->loss, err)) ||
+        (st = tcat_params_int(F, p, "threads", 1, 1, 1024, &m->threads, err)) ||
+        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)))
+        return st;
+    if (m->maxn > 0 && (m->minn < 1 || m->minn > m->maxn))
+        return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: need 1 <= minn <= maxn");
+    if ((m->word_ngrams > 1 || m->maxn > 0) && m->bucket == 0)
+        return tcat_fail(err, TCAT_ERR_USAGE,
+                         "fasttext: word n-grams and char n-grams need bucket > 0");
+    return TCAT_OK;
+}
+
+static json_t *effective(const ftx *m)
+{
+    static const char *const losses[] = {"softmax", "ova"};
+    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f}", "dim",
+                     (json_int_t)m->dim, "lr", m->lr, "epoch", (json_int_t)m->epoch,
+                     "word_ngrams", (json_int_t)m->word_ngrams, "min_count",
+                     (json_int_t)m->min_count, "bucket", (json_int_t)m->bucket, "minn",
+                     (json_int_t)m->minn, "maxn", (json_int_t)m->maxn, "loss",
+                     losses[m->loss], "threads", (json_int_t)m->threads, "temperature",
+                     m->temperature);
+}
+
+static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
+                          tcat_error *err)
+{
+    ftx *m = calloc(1, sizeof *m);
+    if (!m)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    m->base.ops = &tcat_fasttext_ops;
+    m->base.nclasses = nclasses;
+    tcat_status st = parse(m, params, err);
+    if (st == TCAT_OK && !(m->base.params = effective(m)))
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st != TCAT_OK) {
+        free(m);
+        return st;
+    }
+    *out = &m->base;
+    return TCAT_OK;
+}
+
+static void forget(ftx *m)
+{
+    free(m->own_words);
+    free(m->slot);
+    m->own_words = NULL;
+    m->words = NULL;
+    m->slot = NULL;
+    m->nwords = m->nslots = 0;
+    tcat_tensor_free(&m->E);
+    tcat_tensor_free(&m->W);
+}
+
+static void destroy(tcat_pipeline *p)
+{
+    forget((ftx *)p);
+    free(p);
+}
+
+/* ---- ids of a document -------------------------------------------------------- */
+
+static size_t slot_of(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 31)) & mask; }
+
+static tcat_status build_index(ftx *m)
+{
+    size_t ns = 16;
+    while (ns < 2 * m->nwords)
+        ns *= 2;
+    free(m->slot);
+    if (!(m->slot = calloc(ns, sizeof *m->slot)))
+        return TCAT_ERR_NOMEM;
+    m->nslots = ns;
+    for (size_t i = 0; i < m->nwords; i++) {
+        size_t s = slot_of(m->words[i], ns - 1);
+        while (m->slot[s])
+            s = (s + 1) & (ns - 1);
+        m->slot[s] = (uint32_t)(i + 1);
+    }
+    return TCAT_OK;
+}
+
+static int64_t word_id(const ftx *m, uint64_t h)
+{
+    if (!m->nslots)
+        return -1;
+    size_t mask = m->nslots - 1, s = slot_of(h, mask);
+    for (;;) {
+        uint32_t id = m->slot[s];
+        if (!id)
+            return -1;
+        if (m->words[id - 1] == h)
+            return id - 1;
+        s = (s + 1) & mask;
+    }
+}
+
+typedef struct idvec {
+    uint32_t *v;
+    size_t n, cap;
+    uint64_t *th; /* token hashes scratch */
+    size_t thcap;
+    char *pad;    /* "<word>" scratch */
+    size_t padcap;
+    size_t *cpb;  /* code point boundaries of pad */
+} idvec;
+
+static void idvec_free(idvec *v)
+{
+    free(v->v);
+    free(v->th);
+    free(v->pad);
+    free(v->cpb);
+    memset(v, 0, sizeof *v);
+}
+
+static tcat_status push(idvec *v, uint32_t id)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 256;
+        uint32_t *nv = realloc(v->v, cap * sizeof *nv);
+        if (!nv)
+            return TCAT_ERR_NOMEM;
+        v->v = nv;
+        v->cap = cap;
+    }
+    v->v[v->n++] = id;
+    return TCAT_OK;
+}
+
+/* The input ids of document d of c: known words, word n-gram buckets and
+ * char n-gram buckets, in that order (see the header for the hashes). */
+static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *v)
+{
+    v->n = 0;
+    size_t nt;
+    const tcat_span *t = tcat_corpus_tokens(c, d, &nt);
+    if (nt > v->thcap) {
+        uint64_t *th = realloc(v->th, nt * sizeof *th);
+        if (!th)
+            return TCAT_ERR_NOMEM;
+        v->th = th;
+        v->thcap = nt;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        v->th[i] = XXH3_64bits_withSeed(c->text.data + t[i].off, t[i].len, TCAT_WORD_SEED);
+        int64_t id = word_id(m, v->th[i]);
+        if (id >= 0 && push(v, (uint32_t)id) != TCAT_OK)
+            return TCAT_ERR_NOMEM;
+    }
+    uint32_t base = (uint32_t)m->nwords;
+    for (long n = 2; n <= m->word_ngrams; n++)
+        for (size_t i = 0; i + (size_t)n <= nt; i++) {
+            uint64_t h = (uint64_t)n;
+            for (long k = 0; k < n; k++)
+                h = tcat_hash_fold(h, v->th[i + (size_t)k]);
+            if (push(v, base + (uint32_t)(h % (uint64_t)m->bucket)) != TCAT_OK)
+                return TCAT_ERR_NOMEM;
+        }
+    if (m->maxn <= 0)
+        return TCAT_OK;
+    for (size_t i = 0; i < nt; i++) {
+        size_t len = t[i].len;
+        if (len + 3 > v->padcap) {
+            size_t cap = 2 * (len + 3);
+            char *p = realloc(v->pad, cap);
+            size_t *b = realloc(v->cpb, cap * sizeof *b);
+            if (p)
+                v->pad = p;
+            if (b)
+                v->cpb = b;
+            if (!p || !b)
+                return TCAT_ERR_NOMEM;
+            v->padcap = cap;
+        }
+        v->pad[0] = '<';
+        memcpy(v->pad + 1, c->text.data + t[i].off, len);
+        v->pad[len + 1] = '>';
+        size_t plen = len + 2, ncp = 0;
+        for (size_t k = 0; k < plen;) {
+            v->cpb[ncp++] = k;
+            int32_t cp;
+            k += tcat_utf8_decode((const uint8_t *)v->pad + k, plen - k, &cp);
+        }
+        v->cpb[ncp] = plen;
+        for (size_t a = 0; a < ncp; a++)
+            for (long n = m->minn; n <= m->maxn && a + (size_t)n <= ncp; n++) {
+                if (n == 1 && (a == 0 || a == ncp - 1))
+                    continue; /* "<" and ">" alone say nothing */
+                size_t s = v->cpb[a], e = v->cpb[a + (size_t)n];
+                uint64_t h = XXH3_64bits_withSeed(v->pad + s, e - s, TCAT_CHAR_SEED);
+                if (push(v, base + (uint32_t)(h % (uint64_t)m->bucket)) != TCAT_OK)
+                    return TCAT_ERR_NOMEM;
+            }
+    }
+    return TCAT_OK;
+}
+
+/* ---- the loss of one example, double precision (for the gradient check) -- */
+
+double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K,
+                          const uint32_t *ids, size_t n, int32_t y, int ova, double *gE,
+                          double *gW)
+{
+    double *h = calloc(dim, sizeof *h), *s = calloc(K, sizeof *s), *gh = calloc(dim, sizeof *gh);
+    if (!h || !s || !gh) {
+        free(h);
+        free(s);
+        free(gh);
+        return NAN;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < dim; j++)
+            h[j] += E[(size_t)ids[i] * dim + j] / (double)n;
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < dim; j++)
+            s[k] += W[k * dim + j] * h[j];
+    double loss = 0;
+    if (!ova) {
+        double mx = s[0], sum = 0;
+        for (size_t k = 1; k < K; k++)
+            mx = s[k] > mx ? s[k] : mx;
+        for (size_t k = 0; k < K; k++)
+            sum += exp(s[k] - mx);
+        loss = log(sum) + mx - s[y];
+        for (size_t k = 0; k < K; k++)
+            s[k] = exp(s[k] - mx) / sum - (k == (size_t)y); /* dloss/dscore */
+    } else {
+        for (size_t k = 0; k < K; k++) {
+            double p = 1 / (1 + exp(-s[k])), t = k == (size_t)y;
+            loss -= t ? log(p) : log(1 - p);
+            s[k] = p - t;
+        }
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < dim; j++) {
+            gh[j] += s[k] * W[k * dim + j];
+            if (gW)
+                gW[k * dim + j] += s[k] * h[j];
+        }
+    if (gE)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < dim; j++)
+                gE[(size_t)ids[i] * dim + j] += gh[j] / (double)n;
+    free(h);
+    free(s);
+    free(gh);
+    return loss;
+}
+
+/* ---- training --------------------------------------------------------------- */
+
+/* One SGD step on one example (float, as fastText): the same gradients as
+ * tcat_fasttext_loss, applied with learning rate lr. */
+static void step(ftx *m, const uint32_t *ids, size_t n, int32_t y, float lr, float *h,
+                 float *alpha, float *grad)
+{
+    size_t dim = (size_t)m->dim, K = m->base.nclasses;
+    memset(h, 0, dim * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        tcat_axpy(dim, 1.0f, tcat_tensor_row(&m->E, ids[i]), h);
+    for (size_t j = 0; j < dim; j++)
+        h[j] /= (float)n;
+    /* scores = W h, shape (K) = (K x dim)(dim) */
+    tcat_gemv(false, 1.0f, &m->W, h, 0.0f, alpha);
+    if (m->loss == LOSS_SOFTMAX) {
+        tcat_softmax(alpha, K);
+        for (size_t k = 0; k < K; k++)
+            alpha[k] = lr * ((k == (size_t)y ? 1.0f : 0.0f) - alpha[k]);
+    } else {
+        for (size_t k = 0; k < K; k++)
+            alpha[k] = lr * ((k == (size_t)y ? 1.0f : 0.0f) - 1.0f / (1.0f + expf(-alpha[k])));
+    }
+    /* grad = W^T alpha (dim), before W moves; then W += alpha h^T */
+    tcat_gemv(true, 1.0f, &m->W, alpha, 0.0f, grad);
+    cblas_sger(CblasRowMajor, (int)K, (int)dim, 1.0f, alpha, 1, h, 1, m->W.data, (int)dim);
+    float inv = 1.0f / (float)n;
+    for (size_t i = 0; i < n; i++)
+        tcat_axpy(dim, inv, grad, tcat_tensor_row(&m->E, ids[i]));
+}
+
+typedef struct train_job {
+    ftx *m;
+    const tcat_docs *train;
+    const int32_t *y;
+    size_t *order;      /* this epoch's order */
+    size_t T;
+    uint64_t total;     /* tokens over all epochs */
+    uint64_t done_base; /* tokens before this epoch */
+    double deadline;
+    tcat_status *sts;
+} train_job;
+
+static void train_part(void *ctx, int t)
+{
+    train_job *j = ctx;
+    ftx *m = j->m;
+    size_t n = j->train->n, a = n * (size_t)t / j->T, b = n * (size_t)(t + 1) / j->T;
+    size_t dim = (size_t)m->dim, K = m->base.nclasses;
+    float *h = malloc(dim * sizeof *h), *grad = malloc(dim * sizeof *grad);
+    float *alpha = malloc(K * sizeof *alpha);
+    idvec v = {0};
+    uint64_t done = j->done_base;
+    if (!h || !grad || !alpha) {
+        j->sts[t] = TCAT_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t r = a; r < b; r++) {
+        size_t i = j->order[r];
+        size_t d = tcat_docs_at(j->train, i);
+        if (doc_ids(m, j->train->c, d, &v) != TCAT_OK) {
+            j->sts[t] = TCAT_ERR_NOMEM;
+            break;
+        }
+        size_t ntok = j->train->c->doc_tok[d + 1] - j->train->c->doc_tok[d];
+        /* with T threads each sees its share: progress counts all */
+        done += ntok * j->T;
+        if (v.n == 0)
+            continue;
+        double progress = (double)done / (double)(j->total ? j->total : 1);
+        float lr = (float)(m->lr * (1.0 - (progress < 1 ? progress : 1)));
+        step(m, v.v, v.n, j->y[i], lr, h, alpha, grad);
+        if (j->deadline > 0 && (r & 255) == 0 && tcat_now() > j->deadline)
+            break;
+    }
+out:
+    free(h);
+    free(grad);
+    free(alpha);
+    idvec_free(&v);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Counts tokens over the training documents and keeps words seen at least
+ * min_count times, ids in order of their hashes (deterministic). */
+static tcat_status build_vocab(ftx *m, const tcat_docs *train)
+{
+    size_t ns = 1 << 16, used = 0;
+    uint64_t *key = malloc(ns * sizeof *key);
+    uint32_t *cnt = calloc(ns, sizeof *cnt);
+    if (!key || !cnt) {
+        free(key);
+        free(cnt);
+        return TCAT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < train->n; i++) {
+        size_t nt, d = tcat_docs_at(train, i);
+        const tcat_span *t = tcat_corpus_tokens(train->c, d, &nt);
+        for (size_t k = 0; k < nt; k++) {
+            if (2 * (used + 1) > ns) { /* grow */
+                size_t n2 = 2 * ns;
+                uint64_t *k2 = malloc(n2 * sizeof *k2);
+                uint32_t *c2 = calloc(n2, sizeof *c2);
+                if (!k2 || !c2) {
+                    free(k2);
+                    free(c2);
+                    free(key);
+                    free(cnt);
+                    return TCAT_ERR_NOMEM;
+                }
+                for (size_t s = 0; s < ns; s++)
+                    if (cnt[s]) {
+                        size_t q = slot_of(key[s], n2 - 1);
+                        while (c2[q])
+                            q = (q + 1) & (n2 - 1);
+                        k2[q] = key[s];
+                        c2[q] = cnt[s];
+                    }
+                free(key);
+                free(cnt);
+                key = k2;
+                cnt = c2;
+                ns = n2;
+            }
+            uint64_t h = XXH3_64bits_withSeed(train->c->text.data + t[k].off, t[k].len,
+                                              TCAT_WORD_SEED);
+            size_t s = slot_of(h, ns - 1);
+            while (cnt[s] && key[s] != h)
+                s = (s + 1) & (ns - 1);
+            if (!cnt[s]) {
+                key[s] = h;
+                used++;
+            }
+            cnt[s]++;
+        }
+    }
+    size_t nw = 0;
+    for (size_t s = 0; s < ns; s++)
+        nw += cnt[s] >= (uint32_t)m->min_count;
+    m->own_words = malloc((nw ? nw : 1) * sizeof *m->own_words);
+    if (!m->own_words) {
+        free(key);
+        free(cnt);
+        return TCAT_ERR_NOMEM;
+    }
+    nw = 0;
+    for (size_t s = 0; s < ns; s++)
+        if (cnt[s] >= (uint32_t)m->min_count)
+            m->own_words[nw++] = key[s];
+    free(key);
+    free(cnt);
+    /* sorted hashes: ids independent of the table's layout */
+    qsort(m->own_words, nw, sizeof *m->own_words, cmp_u64);
+    m->words = m->own_words;
+    m->nwords = nw;
+    return build_index(m);
+}
+
+
+/* Scores (n x K) of docs: W times the mean input embedding. */
+static tcat_status logits(const ftx *m, const tcat_docs *docs, float *out)
+{
+    size_t dim = (size_t)m->dim, K = m->base.nclasses;
+    float *h = malloc(dim * sizeof *h);
+    idvec v = {0};
+    tcat_status st = h ? TCAT_OK : TCAT_ERR_NOMEM;
+    for (size_t i = 0; i < docs->n && st == TCAT_OK; i++) {
+        if ((st = doc_ids(m, docs->c, tcat_docs_at(docs, i), &v)) != TCAT_OK)
+            break;
+        memset(h, 0, dim * sizeof *h);
+        for (size_t k = 0; k < v.n; k++)
+            tcat_axpy(dim, 1.0f, tcat_tensor_row(&m->E, v.v[k]), h);
+        if (v.n)
+            for (size_t j = 0; j < dim; j++)
+                h[j] /= (float)v.n;
+        tcat_gemv(false, 1.0f, &m->W, h, 0.0f, out + i * K);
+    }
+    free(h);
+    idvec_free(&v);
+    return st;
+}
+
+/* One-vs-all scores become probabilities through their sigmoids,
+ * normalised to sum to one; softmax scores through the calibrated softmax. */
+static void to_proba(const ftx *m, float *s, size_t n)
+{
+    size_t K = m->base.nclasses;
+    if (m->loss == LOSS_SOFTMAX) {
+        tcat_softmax_rows(s, n, K, m->temperature);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float *r = s + i * K;
+        double sum = 0;
+        for (size_t k = 0; k < K; k++)
+            sum += (r[k] = 1.0f / (1.0f + expf(-r[k])));
+        for (size_t k = 0; k < K; k++)
+            r[k] = (float)(r[k] / (sum > 0 ? sum : 1));
+    }
+}
+
+static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                       const tcat_fit_opts *o, tcat_error *err)
+{
+    ftx *m = (ftx *)p;
+    size_t K = p->nclasses, dim = (size_t)m->dim;
+    forget(m);
+    tcat_status st = build_vocab(m, train);
+    if (st == TCAT_OK)
+        st = tcat_tensor_init(&m->E, m->nwords + (size_t)m->bucket, dim);
+    if (st == TCAT_OK)
+        st = tcat_tensor_init(&m->W, K, dim);
+    if (st != TCAT_OK)
+        return tcat_fail(err, st, "fasttext: out of memory (%zu words + %ld buckets x %zu)",
+                         m->nwords, m->bucket, dim);
+    tcat_rng rng;
+    tcat_rng_seed(&rng, o->seed ^ 0x66747874u);
+    tcat_tensor_uniform(&m->E, 1.0f / (float)dim, &rng);
+    int32_t *y = tcat_docs_labels(train);
+    size_t *order = malloc((train->n ? train->n : 1) * sizeof *order);
+    size_t T = (size_t)m->threads;
+    tcat_status *sts = calloc(T, sizeof *sts);
+    if (!y || !order || !sts) {
+        free(y);
+        free(order);
+        free(sts);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    uint64_t tokens = 0;
+    for (size_t i = 0; i < train->n; i++) {
+        size_t d = tcat_docs_at(train, i);
+        tokens += train->c->doc_tok[d + 1] - train->c->doc_tok[d];
+        order[i] = i;
+    }
+    train_job job = {m, train, y, order, T, tokens * (uint64_t)m->epoch, 0, o->deadline, sts};
+    for (long e = 0; e < m->epoch && st == TCAT_OK; e++) {
+        tcat_rng_shuffle(&rng, order, train->n);
+        job.done_base = tokens * (uint64_t)e;
+        /* Hogwild when threads > 1: threads share E and W without locks */
+        tcat_parallel((int)T, train_part, &job);
+        for (size_t t = 0; t < T; t++)
+            if (sts[t] != TCAT_OK)
+                st = sts[t];
+        if (o->deadline > 0 && tcat_now() > o->deadline)
+            break;
+    }
+    free(order);
+    free(sts);
+    free(y);
+    if (st != TCAT_OK)
+        return tcat_fail(err, st, "fasttext: training failed: %s", tcat_strerror(st));
+    if (m->loss == LOSS_SOFTMAX && dev && dev->n > 0) {
+        float *s = malloc(dev->n * K * sizeof *s);
+        int32_t *yd = tcat_docs_labels(dev);
+        if (!s || !yd || logits(m, dev, s) != TCAT_OK) {
+            free(s);
+            free(yd);
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        }
+        m->temperature = tcat_fit_temperature(s, yd, dev->n, K);
+        json_object_set_new(p->params, "temperature", json_real(m->temperature));
+        free(s);
+        free(yd);
+    }
+    return TCAT_OK;
+}
+
+static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
+                                 int threads, tcat_cache *cache, tcat_error *err)
+{
+    (void)threads;
+    (void)cache;
+    const ftx *m = (const ftx *)p;
+    if (!m->W.data)
+        return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: predict before fit");
+    tcat_status st = logits(m, docs, proba);
+    if (st != TCAT_OK)
+        return tcat_fail(err, st, "out of memory");
+    to_proba(m, proba, docs->n);
+    return TCAT_OK;
+}
+
+/* ---- save and load ------------------------------------------------------------ */
+
+static tcat_status add(tcat_mwriter *w, const char *prefix, const char *part, const void *data,
+                       size_t size, tcat_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    return tcat_mwriter_add(w, name, data, size, err);
+}
+
+static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                        tcat_error *err)
+{
+    const ftx *m = (const ftx *)p;
+    uint64_t shape[4] = {m->nwords, (uint64_t)m->bucket, (uint64_t)m->dim, p->nclasses};
+    tcat_status st;
+    if ((st = add(w, prefix, "shape", shape, sizeof shape, err)) ||
+        (st = add(w, prefix, "words", m->words, m->nwords * sizeof *m->words, err)) ||
+        (st = add(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
+        (st = add(w, prefix, "W", m->W.data, m->W.rows * m->W.cols * sizeof(float), err)))
+        return st;
+    return TCAT_OK;
+}
+
+static const void *section(const tcat_mreader *r, const char *prefix, const char *part,
+                           size_t want, tcat_error *err, tcat_status *st)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    const void *data;
+    size_t size;
+    if (!tcat_mreader_find(r, name, &data, &size)) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
+        return NULL;
+    }
+    if (size != want) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "section '%s' has %zu bytes, expected %zu", name,
+                        size, want);
+        return NULL;
+    }
+    return data;
+}
+
+static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
+                        tcat_error *err)
+{
+    ftx *m = (ftx *)p;
+    tcat_status st = TCAT_OK;
+    const uint64_t *shape = section(r, prefix, "shape", 4 * sizeof(uint64_t), err, &st);
+    if (!shape)
+        return st;
+    if (shape[1] != (uint64_t)m->bucket || shape[2] != (uint64_t)m->dim ||
+        shape[3] != p->nclasses || shape[0] > UINT32_MAX || shape[1] > UINT32_MAX)
+        return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.shape' does not match the model",
+                         prefix);
+    size_t nw = (size_t)shape[0], dim = (size_t)m->dim, K = p->nclasses;
+    const uint64_t *words = section(r, prefix, "words", nw * sizeof *words, err, &st);
+    const float *E = words ? section(r, prefix, "E", (nw + (size_t)m->bucket) * dim * sizeof *E,
+                                     err, &st) : NULL;
+    const float *W = E ? section(r, prefix, "W", K * dim * sizeof *W, err, &st) : NULL;
+    if (!W)
+        return st;
+    for (size_t i = 1; i < nw; i++)
+        if (words[i] <= words[i - 1])
+            return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.words' is not sorted", prefix);
+    m->words = words;
+    m->nwords = nw;
+    tcat_tensor_view(&m->E, (float *)E, nw + (size_t)m->bucket, dim);
+    tcat_tensor_view(&m->W, (float *)W, K, dim);
+    if (build_index(m) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    return TCAT_OK;
+}
+
+static json_t *describe(const tcat_pipeline *p)
+{
+    const ftx *m = (const ftx *)p;
+    return json_pack("{s:I, s:I}", "words", (json_int_t)m->nwords, "embedding_rows",
+                     (json_int_t)m->E.rows);
+}
+
+const tcat_pipeline_ops tcat_fasttext_ops = {
+    .family = "fasttext",
+    .create = create,
+    .fit = fit,
+    .predict_proba = predict_proba,
+    .save = save,
+    .load = load,
+    .describe = describe,
+    .destroy = destroy,
+};

@@ -1,0 +1,51 @@
+/*
+ * pipelines/fasttext.h — the fastText-style family ("fasttext").
+ *
+ * Bag of tricks for efficient text classification (Joulin, Grave,
+ * Bojanowski and Mikolov, EACL 2017): a document is the mean of the
+ * embeddings of its words, of its word n-grams and (optionally) of the
+ * character n-grams of its words, hashed into buckets; a linear layer and
+ * a softmax (or independent sigmoids, one-vs-all) give the classes.
+ * Trained by SGD with a linearly decaying learning rate, the input
+ * gradient divided by the number of inputs, as fastText does.
+ *
+ * Ids: words seen at least min_count times get ids 0..nwords-1 (looked up
+ * by the XXH3-64 hash of their bytes, seed 0x74636174, as in
+ * pipelines/ngrams.h); a word n-gram (n = 2..word_ngrams) goes to bucket
+ * nwords + h % bucket where h folds its words' hashes as in
+ * pipelines/ngrams.h; a character n-gram of "<word>" (n = minn..maxn,
+ * code points) goes to nwords + XXH3-64(bytes, seed 0x63686172) % bucket.
+ *
+ * Determinism: with threads = 1 (the default) training is reproducible
+ * for a seed. threads > 1 trains Hogwild (Recht et al. 2011): faster,
+ * not bit-reproducible; the model records it.
+ *
+ * Hyperparameters (JSON keys, defaults as fastText's supervised mode):
+ *   dim 100, lr 0.1, epoch 5, word_ngrams 1, min_count 1,
+ *   bucket 2000000 (0 when word_ngrams is 1 and maxn is 0), minn 0, maxn 0,
+ *   loss "softmax" | "ova", threads 1, temperature 1.0 (fitted on dev)
+ *
+ * Model file sections, "<prefix>.": shape (4 x u64: nwords, bucket, dim,
+ * classes), words (u64 hash per word id), E (f32, (nwords + bucket) x
+ * dim), W (f32, classes x dim).
+ */
+#ifndef TCAT_PIPELINES_FASTTEXT_H
+#define TCAT_PIPELINES_FASTTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipelines/pipeline.h"
+
+extern const tcat_pipeline_ops tcat_fasttext_ops;
+
+/* The loss of one example and its gradients, for the finite-difference
+ * test: inputs ids[0..n) into E (rows x dim), output W (K x dim), label y;
+ * softmax (ova false) or one-vs-all sigmoids (ova true). gE (rows x dim,
+ * only the rows of ids are touched, accumulated) and gW (K x dim) receive
+ * the gradients; either may be NULL. Double precision throughout. */
+double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K,
+                          const uint32_t *ids, size_t n, int32_t y, int ova, double *gE,
+                          double *gW);
+
+#endif

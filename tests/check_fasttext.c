@@ -1,0 +1,218 @@
+/* tests/check_fasttext.c — the fastText-style family: its gradient against
+ * finite differences, a known answer, determinism, save and load. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "model/model.h"
+#include "pipelines/fasttext.h"
+#include "tests/suites.h"
+#include "tests/synth.h"
+
+/* ---- gradient check ---------------------------------------------------------------- */
+
+static void gradient_case(int ova)
+{
+    const size_t rows = 7, dim = 5, K = 4;
+    const uint32_t ids[] = {0, 3, 3, 6}; /* a repeated id counts twice */
+    const size_t n = 4;
+    tcat_rng r;
+    tcat_rng_seed(&r, 11 + (uint64_t)ova);
+    double E[7 * 5], W[4 * 5], gE[7 * 5] = {0}, gW[4 * 5] = {0};
+    for (size_t i = 0; i < rows * dim; i++)
+        E[i] = tcat_rng_uniform(&r) - 0.5;
+    for (size_t i = 0; i < K * dim; i++)
+        W[i] = tcat_rng_uniform(&r) - 0.5;
+    int32_t y = 2;
+    double f = tcat_fasttext_loss(E, dim, W, K, ids, n, y, ova, gE, gW);
+    ck_assert(isfinite(f) && f > 0);
+    const double h = 1e-6;
+    for (size_t i = 0; i < rows * dim; i++) {
+        double keep = E[i];
+        E[i] = keep + h;
+        double fp = tcat_fasttext_loss(E, dim, W, K, ids, n, y, ova, NULL, NULL);
+        E[i] = keep - h;
+        double fm = tcat_fasttext_loss(E, dim, W, K, ids, n, y, ova, NULL, NULL);
+        E[i] = keep;
+        double num = (fp - fm) / (2 * h);
+        ck_assert_msg(fabs(num - gE[i]) <= 1e-6 * fmax(1.0, fabs(num)),
+                      "ova %d: dE[%zu] analytic %.9g numeric %.9g", ova, i, gE[i], num);
+    }
+    for (size_t i = 0; i < K * dim; i++) {
+        double keep = W[i];
+        W[i] = keep + h;
+        double fp = tcat_fasttext_loss(E, dim, W, K, ids, n, y, ova, NULL, NULL);
+        W[i] = keep - h;
+        double fm = tcat_fasttext_loss(E, dim, W, K, ids, n, y, ova, NULL, NULL);
+        W[i] = keep;
+        double num = (fp - fm) / (2 * h);
+        ck_assert_msg(fabs(num - gW[i]) <= 1e-6 * fmax(1.0, fabs(num)),
+                      "ova %d: dW[%zu] analytic %.9g numeric %.9g", ova, i, gW[i], num);
+    }
+    /* rows not among the inputs get no gradient */
+    for (size_t j = 0; j < dim; j++) {
+        ck_assert(gE[1 * dim + j] == 0);
+        ck_assert(gE[5 * dim + j] == 0);
+    }
+}
+
+START_TEST(test_gradient_softmax) { gradient_case(0); }
+END_TEST
+
+START_TEST(test_gradient_ova) { gradient_case(1); }
+END_TEST
+
+/* ---- through the pipeline interface ------------------------------------------------- */
+
+static tcat_pipeline *make(const char *params, size_t K)
+{
+    json_error_t je;
+    json_t *j = json_loads(params, 0, &je);
+    ck_assert_ptr_nonnull(j);
+    tcat_pipeline *p = NULL;
+    tcat_error err = {0};
+    ck_assert_msg(tcat_pipeline_create(&p, "fasttext", j, K, &err) == TCAT_OK, "%s", err.msg);
+    json_decref(j);
+    return p;
+}
+
+static float *fit_predict(tcat_pipeline *p, const tcat_corpus *c, const size_t *tr, size_t ntr,
+                          const size_t *te, size_t nte)
+{
+    tcat_docs train = {c, tr, ntr}, test = {c, te, nte};
+    tcat_fit_opts o = {1, 42, 0, NULL, NULL};
+    tcat_error err = {0};
+    ck_assert_msg(tcat_pipeline_fit(p, &train, &test, &o, &err) == TCAT_OK, "%s", err.msg);
+    float *pr = malloc(nte * p->nclasses * sizeof *pr);
+    ck_assert_msg(tcat_pipeline_predict_proba(p, &test, pr, 1, &err) == TCAT_OK, "%s", err.msg);
+    return pr;
+}
+
+static void known_answer(const char *params, size_t K)
+{
+    tcat_corpus c;
+    synth_corpus(&c, K, 60, 5);
+    size_t tr[256], te[256], ntr = 0, nte = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        if (i % 4 == 3)
+            te[nte++] = i;
+        else
+            tr[ntr++] = i;
+    }
+    tcat_pipeline *p = make(params, K);
+    float *pr = fit_predict(p, &c, tr, ntr, te, nte);
+    size_t right = 0;
+    for (size_t i = 0; i < nte; i++) {
+        double sum = 0;
+        for (size_t k = 0; k < K; k++)
+            sum += pr[i * K + k];
+        ck_assert_msg(fabs(sum - 1) < 1e-5, "row %zu sums to %g", i, sum);
+        right += argmax_f(pr + i * K, K) == (size_t)c.label[te[i]];
+    }
+    ck_assert_msg(right == nte, "%s: %zu of %zu right", params, right, nte);
+    free(pr);
+    tcat_pipeline_free(&p);
+    tcat_corpus_free(&c);
+}
+
+START_TEST(test_known_answer_words) { known_answer("{\"epoch\": 20, \"lr\": 0.5}", 3); }
+END_TEST
+
+START_TEST(test_known_answer_ngrams_chars)
+{
+    known_answer("{\"epoch\": 20, \"lr\": 0.5, \"word_ngrams\": 2, \"minn\": 2, \"maxn\": 4, "
+                 "\"bucket\": 5000, \"dim\": 16}",
+                 3);
+}
+END_TEST
+
+START_TEST(test_known_answer_ova) { known_answer("{\"epoch\": 20, \"lr\": 0.5, \"loss\": \"ova\"}", 2); }
+END_TEST
+
+START_TEST(test_deterministic_and_round_trip)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 3, 30, 9);
+    size_t all[128];
+    for (size_t i = 0; i < c.n; i++)
+        all[i] = i;
+    const char *params = "{\"epoch\": 5, \"word_ngrams\": 2, \"bucket\": 1000, \"dim\": 8}";
+    tcat_pipeline *a = make(params, 3), *b = make(params, 3);
+    float *pa = fit_predict(a, &c, all, c.n, all, c.n);
+    float *pb = fit_predict(b, &c, all, c.n, all, c.n);
+    ck_assert_msg(memcmp(pa, pb, c.n * 3 * sizeof *pa) == 0, "two fits with one seed differ");
+
+    /* save in a model, load, predict the same bits */
+    scratch_setup();
+    tcat_tok_config cfg;
+    tcat_tok_config_default(&cfg);
+    tcat_model *m;
+    tcat_error err = {0};
+    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
+    int32_t id;
+    ck_assert(tcat_labels_intern(m->labels, "a", 1, &id) == TCAT_OK);
+    ck_assert(tcat_labels_intern(m->labels, "b", 1, &id) == TCAT_OK);
+    ck_assert(tcat_labels_intern(m->labels, "c", 1, &id) == TCAT_OK);
+    ck_assert(tcat_model_add_member(m, a, 1.0, NULL, &err) == TCAT_OK);
+    const char *path = scratch_path("ft.tcat");
+    ck_assert_msg(tcat_model_save(m, path, &err) == TCAT_OK, "%s", err.msg);
+    tcat_model_free(&m);
+    ck_assert_msg(tcat_model_load(&m, path, &err) == TCAT_OK, "%s", err.msg);
+    float *pl = malloc(c.n * 3 * sizeof *pl);
+    tcat_docs docs = {&c, NULL, c.n};
+    ck_assert(tcat_model_predict_proba(m, &docs, pl, 1, &err) == TCAT_OK);
+    ck_assert_msg(memcmp(pa, pl, c.n * 3 * sizeof *pa) == 0, "loaded model predicts otherwise");
+    tcat_model_free(&m);
+    scratch_teardown();
+    tcat_tok_config_clear(&cfg);
+    free(pa);
+    free(pb);
+    free(pl);
+    tcat_pipeline_free(&b);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
+START_TEST(test_bad_hyperparameters)
+{
+    static const char *const bad[][2] = {
+        {"{\"dim\": 0}", "dim"},          {"{\"lr\": -1}", "lr"},
+        {"{\"epoch\": 2.5}", "epoch"},    {"{\"loss\": \"hinge\"}", "loss"},
+        {"{\"minn\": 3, \"maxn\": 2}", "minn"},
+        {"{\"word_ngrams\": 2, \"bucket\": 0}", "bucket"},
+        {"{\"colour\": 1}", "colour"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_error_t je;
+        json_t *j = json_loads(bad[i][0], 0, &je);
+        tcat_pipeline *p = NULL;
+        tcat_error err = {0};
+        ck_assert_msg(tcat_pipeline_create(&p, "fasttext", j, 2, &err) == TCAT_ERR_USAGE,
+                      "%s accepted", bad[i][0]);
+        ck_assert_msg(strstr(err.msg, bad[i][1]), "'%s' does not name %s", err.msg, bad[i][1]);
+        ck_assert_ptr_null(p);
+        json_decref(j);
+    }
+}
+END_TEST
+
+Suite *fasttext_suite(void)
+{
+    Suite *s = suite_create("fasttext");
+    TCase *tc = tcase_create("gradient");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, test_gradient_softmax);
+    tcase_add_test(tc, test_gradient_ova);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pipeline");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, test_known_answer_words);
+    tcase_add_test(tc, test_known_answer_ngrams_chars);
+    tcase_add_test(tc, test_known_answer_ova);
+    tcase_add_test(tc, test_deterministic_and_round_trip);
+    tcase_add_test(tc, test_bad_hyperparameters);
+    suite_add_tcase(s, tc);
+    return s;
+}
