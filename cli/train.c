@@ -13,6 +13,7 @@
 #include "core/version.h"
 #include "corpora/corpus.h"
 #include "corpora/split.h"
+#include "embeddings/vectors.h"
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
@@ -37,6 +38,10 @@ const char cmd_train_help[] =
     "  --trials N           try at most N candidates (deterministic) [all]\n"
     "  --models LIST        model families to search, comma-separated: linear,\n"
     "                       fasttext (cnn and rnn are not built yet) [all]\n"
+    "  --params JSON        fit this one candidate instead of searching: the\n"
+    "                       hyperparameters of the one family named by --models\n"
+    "                       (see pipelines/linear.h, pipelines/fasttext.h), e.g.\n"
+    "                       --models fasttext --params '{\"epoch\":25,\"lr\":0.5}'\n"
     "  --metric NAME        macro-f1, micro-f1, accuracy, weighted-f1 [macro-f1]\n"
     "  --threads N          threads [all cores]\n"
     "  --seed N             seed of every random choice [1]\n"
@@ -49,7 +54,9 @@ const char cmd_train_help[] =
     "                       held-out score is at least the existing model's\n"
     "                       score on DEV (or on the held-out documents); else\n"
     "                       keep it and exit 6. Fair when DEV is new to both\n"
-    "  --vectors FILE.vec   pretrained word vectors (not built yet)\n"
+    "  --vectors FILE.vec   pretrained word vectors (.vec text or word2vec binary)\n"
+    "                       to start the fastText-style models from; their\n"
+    "                       words go through the tokenizer's normalisation\n"
     "  -q, --quiet          print errors only\n"
     "  -v, --verbose        print each candidate as it finishes\n"
     "  -h, --help           this text\n"
@@ -68,6 +75,8 @@ typedef struct options {
     int promote;
     size_t max_members;
     const char *families[8]; /* --models, NULL-ended; families[0] NULL: all */
+    const char *params;      /* --params */
+    const char *vectors;     /* --vectors */
 } options;
 
 static tcat_status parse_duration(const char *s, double *out)
@@ -312,6 +321,7 @@ static int run(options *o)
     size_t *keep = NULL, *held = NULL, *labelled = NULL;
     tcat_plan plan = {0};
     tcat_search search = {0};
+    tcat_vec *vectors = NULL;
     tcat_model *model = NULL;
     json_t *board = NULL;
     int code = 0;
@@ -397,9 +407,20 @@ static int run(options *o)
         goto fail;
     }
 
+    if (o->vectors) {
+        tcat_vec_options vo;
+        tcat_vec_options_default(&vo);
+        vo.subwords = true;
+        if ((st = tcat_vec_load(&vectors, o->vectors, &tcfg, &vo, &err)) != TCAT_OK)
+            goto fail;
+        say(o, 1, "%s: %zu vectors of dimension %zu", o->vectors, tcat_vec_count(vectors),
+            tcat_vec_dim(vectors));
+    }
     tcat_search_opts so = {t0, o->budget, o->trials > 0 ? (size_t)o->trials : 0, o->metric,
                            o->threads, o->seed, o->max_members,
-                           o->families[0] ? o->families : NULL, progress, o};
+                           o->families[0] ? o->families : NULL,
+                           o->params ? o->families[0] : NULL, o->params, vectors, progress,
+                           o};
     if ((st = tcat_search_run(&search, &so, &plan, K, &err)) != TCAT_OK)
         goto fail;
     size_t tried = 0;
@@ -427,8 +448,9 @@ static int run(options *o)
     tcat_docs final_docs = {&all, labelled, nlab};
     if ((st = tcat_search_refit(&search, &so, &final_docs, K, model, &err)) != TCAT_OK)
         goto fail;
+    double refit_seconds = tcat_now() - tr;
     say(o, 1, "refitted %zu member(s) on %zu documents in %.1fs", model->nmembers, nlab,
-        tcat_now() - tr);
+        refit_seconds);
 
     char created[32], hash[17];
     tcat_model_timestamp(created, sizeof created);
@@ -483,6 +505,11 @@ static int run(options *o)
                                 "candidates_fitted", (json_int_t)tried, "candidates",
                                 (json_int_t)search.ncand, "members",
                                 (json_int_t)model->nmembers);
+        if (rep) {
+            json_object_set_new(rep, "refit_seconds", json_real(refit_seconds));
+            json_object_set_new(rep, "refit_documents", json_integer((json_int_t)nlab));
+            json_object_set_new(rep, "refit_tokens", json_integer((json_int_t)all.ntok));
+        }
         if (!rep || json_dump_file(rep, o->report, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             json_decref(rep);
             st = tcat_fail(&err, TCAT_ERR_IO, "cannot write the report '%s'", o->report);
@@ -497,6 +524,7 @@ fail:
 out:
     tcat_search_free(&search);
     tcat_plan_free(&plan);
+    tcat_vec_free(&vectors);
     json_decref(board);
     tcat_model_free(&model);
     free(keep);
@@ -512,7 +540,7 @@ out:
 int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
-           O_REPORT, O_PROMOTE, O_VECTORS, O_MAX_MEMBERS };
+           O_REPORT, O_PROMOTE, O_VECTORS, O_MAX_MEMBERS, O_PARAMS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -523,6 +551,7 @@ int cmd_train(int argc, char **argv)
         {"report", required_argument, NULL, O_REPORT},
         {"promote-if-better", no_argument, NULL, O_PROMOTE},
         {"max-members", required_argument, NULL, O_MAX_MEMBERS},
+        {"params", required_argument, NULL, O_PARAMS},
         {"vectors", required_argument, NULL, O_VECTORS}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
     };
@@ -596,6 +625,7 @@ int cmd_train(int argc, char **argv)
         case O_FORMAT: o.format_name = optarg; break;
         case O_REPORT: o.report = optarg; break;
         case O_PROMOTE: o.promote = 1; break;
+        case O_PARAMS: o.params = optarg; break;
         case O_MAX_MEMBERS: {
             long v = strtol(optarg, &e, 10);
             if (*e || v < 1 || v > 64)
@@ -604,14 +634,22 @@ int cmd_train(int argc, char **argv)
             o.max_members = (size_t)v;
             break;
         }
-        case O_VECTORS:
-            cli_error("train", "--vectors: pretrained vectors are not built yet in this version");
-            return TCAT_EXIT_FAILURE;
+        case O_VECTORS: o.vectors = optarg; break;
         case 'q': o.verbosity = 0; break;
         case 'v': o.verbosity = 2; break;
         case ':': return cli_usage_error("train", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
         }
+    }
+    if (o.params) {
+        json_error_t je;
+        json_t *j = json_loads(o.params, 0, &je);
+        bool object = json_is_object(j);
+        json_decref(j);
+        if (!object)
+            return cli_usage_error("train", "--params wants a JSON object, not '%s'", o.params);
+        if (!o.families[0] || o.families[1])
+            return cli_usage_error("train", "--params needs exactly one family in --models");
     }
     if (optind >= argc)
         return cli_usage_error("train", "missing TRAIN (a file, a folder, or - for stdin)");

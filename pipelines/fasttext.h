@@ -16,6 +16,11 @@
  * pipelines/ngrams.h; a character n-gram of "<word>" (n = minn..maxn,
  * code points) goes to nwords + XXH3-64(bytes, seed 0x63686172) % bucket.
  *
+ * Pretrained vectors (tcat_fit_opts.vectors, `tcat train --vectors`):
+ * the rows of the training words start from them (a word the table lacks
+ * from its subword composition, when the table has one) instead of small
+ * random values, and their dimension replaces dim.
+ *
  * Determinism: with threads = 1 (the default) training is reproducible
  * for a seed. threads > 1 trains Hogwild (Recht et al. 2011): faster,
  * not bit-reproducible; the model records it.

@@ -55,6 +55,9 @@ typedef struct tcat_fit_opts {
     const double *class_weight; /* nclasses weights, or NULL for 1 each */
     tcat_cache *cache;      /* artefacts shared between fits on the same
                              * documents (features), or NULL */
+    const struct tcat_vec *vectors; /* pretrained word vectors
+                             * (embeddings/vectors.h) for the families
+                             * that embed words, or NULL */
 } tcat_fit_opts;
 
 typedef struct tcat_pipeline tcat_pipeline;

@@ -166,13 +166,14 @@ static double pool_score(const tcat_plan *plan, const float *proba, size_t K, tc
 /* Fits candidate i on every pair of the plan; its pool probabilities go
  * to c->proba. */
 static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
-                            size_t i, tcat_cache *cache, tcat_candidate *c, tcat_error *err)
+                            const entry *e, tcat_cache *cache, tcat_candidate *c,
+                            tcat_error *err)
 {
     json_error_t je;
-    json_t *params = json_loads(portfolio[i].params, 0, &je);
+    json_t *params = json_loads(e->params, 0, &je);
     if (!params)
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    c->family = portfolio[i].family;
+        return tcat_fail(err, TCAT_ERR_USAGE, "hyperparameters are not a JSON object: %s", je.text);
+    c->family = e->family;
     c->proba = malloc((plan->npool ? plan->npool : 1) * K * sizeof *c->proba);
     if (!c->proba) {
         json_decref(params);
@@ -183,7 +184,8 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
     tcat_status st = TCAT_OK;
     for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
         tcat_pipeline *p = NULL;
-        tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.85, NULL, cache};
+        tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.85, NULL, cache,
+                            o->vectors};
         st = tcat_pipeline_create(&p, c->family, params, K, err);
         if (st == TCAT_OK)
             st = tcat_pipeline_fit(p, &plan->fit[f], &plan->eval[f], &fo, err);
@@ -272,14 +274,21 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
 {
     memset(s, 0, sizeof *s);
     s->best = -1;
-    /* the portfolio entries of the allowed families, in order */
-    size_t which[sizeof portfolio / sizeof *portfolio];
-    for (size_t i = 0; i < tcat_search_portfolio_size(); i++) {
+    /* the portfolio entries of the allowed families, in order, or the
+     * one fixed candidate */
+    const entry *which[sizeof portfolio / sizeof *portfolio];
+    entry fixed = {o->fixed_family, o->fixed_params};
+    if (o->fixed_family) {
+        if (!tcat_pipeline_family(o->fixed_family))
+            return tcat_fail(err, TCAT_ERR_USAGE, "unknown model family '%s'", o->fixed_family);
+        which[s->ncand++] = &fixed;
+    }
+    for (size_t i = 0; !o->fixed_family && i < tcat_search_portfolio_size(); i++) {
         bool ok = !o->families;
         for (size_t f = 0; o->families && o->families[f]; f++)
             ok |= strcmp(o->families[f], portfolio[i].family) == 0;
         if (ok)
-            which[s->ncand++] = i;
+            which[s->ncand++] = &portfolio[i];
     }
     if (s->ncand == 0)
         return tcat_fail(err, TCAT_ERR_USAGE, "no candidate of the families asked for");
@@ -360,7 +369,7 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
     tcat_cache *cache = NULL;
     if (tcat_cache_new(&cache) != TCAT_OK)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, cache};
+    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, cache, o->vectors};
     tcat_status st = TCAT_OK;
     for (size_t i = 0; i < s->ncand && st == TCAT_OK; i++) {
         const tcat_candidate *c = &s->cands[i];

@@ -54,6 +54,10 @@ typedef struct tcat_search_opts {
     uint64_t seed;
     size_t max_members;
     const char *const *families; /* NULL-ended families to try (NULL: all) */
+    /* one fixed candidate instead of the portfolio (both NULL: portfolio):
+     * the family and its hyperparameters as JSON text */
+    const char *fixed_family, *fixed_params;
+    const struct tcat_vec *vectors; /* pretrained vectors, or NULL */
     /* called after each candidate (for progress lines), may be NULL */
     void (*progress)(void *ctx, size_t i, const tcat_candidate *c);
     void *ctx;
