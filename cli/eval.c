@@ -64,16 +64,17 @@ static bool parse_count(const char *s, unsigned long long lo, unsigned long long
     return true;
 }
 
-/* Labels of TEST the model does not know, and how many documents had
- * each as their first label. */
+/* Labels of TEST the model does not know, and how many documents carry
+ * each. */
 typedef struct unknowns {
     tcat_labels *names;
     uint64_t *docs;
     size_t cap;
 } unknowns;
 
-static tcat_status note_unknown(unknowns *u, const char *name, size_t len)
+static tcat_status note_unknown(void *ctx, const char *name, size_t len)
 {
+    unknowns *u = ctx;
     int32_t id;
     if (tcat_labels_intern(u->names, name, len, &id) != TCAT_OK)
         return TCAT_ERR_NOMEM;
@@ -88,48 +89,6 @@ static tcat_status note_unknown(unknowns *u, const char *name, size_t len)
     }
     u->docs[id]++;
     return TCAT_OK;
-}
-
-/* Reads TEST into c with the model's label set fixed; notes the first
- * labels the model does not know. */
-static tcat_status read_test(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
-                             const tcat_labels *labels, unknowns *u, tcat_error *err)
-{
-    tcat_reader *r;
-    tcat_status st = tcat_reader_open(&r, path, fmt, err);
-    if (st != TCAT_OK)
-        return st;
-    int32_t *ids = NULL;
-    size_t idcap = 0;
-    for (;;) {
-        tcat_rawdoc d;
-        bool done;
-        if ((st = tcat_reader_next(r, &d, &done, err)) != TCAT_OK || done)
-            break;
-        if (d.nlabels > idcap) {
-            int32_t *v = realloc(ids, d.nlabels * sizeof *v);
-            if (!v) {
-                st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-                break;
-            }
-            ids = v;
-            idcap = d.nlabels;
-        }
-        for (size_t j = 0; j < d.nlabels; j++) {
-            ids[j] = tcat_labels_find(labels, d.labels[j], d.label_lens[j]);
-            if (ids[j] < 0)
-                c->stats.unknown_labels++;
-        }
-        if (ids[0] < 0 && note_unknown(u, d.labels[0], d.label_lens[0]) != TCAT_OK) {
-            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-            break;
-        }
-        if ((st = tcat_corpus_add(c, tok, d.text, d.len, ids, d.nlabels, err)) != TCAT_OK)
-            break;
-    }
-    free(ids);
-    tcat_reader_close(&r);
-    return st;
 }
 
 /* The argmax prediction of every document of c. */
@@ -271,7 +230,8 @@ int cmd_eval(int argc, char **argv)
         st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = read_test(&corpus, test, fmt, tok, m->labels, &u, &err)) != TCAT_OK)
+    if ((st = tcat_corpus_read_ex(&corpus, test, fmt, tok, m->labels, false, note_unknown, &u,
+                                  &err)) != TCAT_OK)
         goto done;
     if (corpus.n == 0) {
         st = tcat_fail(&err, TCAT_ERR_INPUT, "%s: no documents to score", test);

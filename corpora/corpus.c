@@ -173,6 +173,15 @@ tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size
 tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
                              tcat_labels *labels, bool add_labels, tcat_error *err)
 {
+    return tcat_corpus_read_ex(c, path, fmt, tok, labels, add_labels, NULL, NULL, err);
+}
+
+tcat_status tcat_corpus_read_ex(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
+                                tcat_labels *labels, bool add_labels,
+                                tcat_status (*on_unknown)(void *ctx, const char *name,
+                                                          size_t len),
+                                void *ctx, tcat_error *err)
+{
     tcat_reader *r;
     tcat_status st = tcat_reader_open(&r, path, fmt, err);
     if (st != TCAT_OK)
@@ -203,8 +212,14 @@ tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, 
                 }
             } else {
                 id = tcat_labels_find(labels, d.labels[j], d.label_lens[j]);
-                if (id < 0)
+                if (id < 0) {
                     c->stats.unknown_labels++;
+                    if (on_unknown &&
+                        (st = on_unknown(ctx, d.labels[j], d.label_lens[j])) != TCAT_OK) {
+                        tcat_fail(err, st, "%s", tcat_strerror(st));
+                        break;
+                    }
+                }
             }
             ids[k++] = id;
         }

@@ -81,6 +81,16 @@ tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size
 tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
                              tcat_labels *labels, bool add_labels, tcat_error *err);
 
+/* tcat_corpus_read that also calls on_unknown(ctx, name, len) for every
+ * label not in a fixed label set (with add_labels false), e.g. to report
+ * which labels a test set has that the model does not. A non-OK return
+ * of the callback stops reading with that status. */
+tcat_status tcat_corpus_read_ex(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
+                                tcat_labels *labels, bool add_labels,
+                                tcat_status (*on_unknown)(void *ctx, const char *name,
+                                                          size_t len),
+                                void *ctx, tcat_error *err);
+
 /* The tokens of document i. */
 static inline const tcat_span *tcat_corpus_tokens(const tcat_corpus *c, size_t i, size_t *n)
 {

@@ -78,23 +78,18 @@ static json_t *effective(const ftx *m)
                      m->temperature);
 }
 
+static tcat_status parse_params(tcat_pipeline *p, const json_t *params, tcat_error *err)
+{
+    return parse((ftx *)p, params, err);
+}
+
+static json_t *effective_params(const tcat_pipeline *p) { return effective((const ftx *)p); }
+
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
                           tcat_error *err)
 {
-    ftx *m = calloc(1, sizeof *m);
-    if (!m)
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    m->base.ops = &tcat_fasttext_ops;
-    m->base.nclasses = nclasses;
-    tcat_status st = parse(m, params, err);
-    if (st == TCAT_OK && !(m->base.params = effective(m)))
-        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    if (st != TCAT_OK) {
-        free(m);
-        return st;
-    }
-    *out = &m->base;
-    return TCAT_OK;
+    return tcat_pipeline_new(out, sizeof(ftx), &tcat_fasttext_ops, params, nclasses, parse_params,
+                             effective_params, err);
 }
 
 static void forget(ftx *m)
@@ -628,45 +623,18 @@ static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, 
 
 /* ---- save and load ------------------------------------------------------------ */
 
-static tcat_status add(tcat_mwriter *w, const char *prefix, const char *part, const void *data,
-                       size_t size, tcat_error *err)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s.%s", prefix, part);
-    return tcat_mwriter_add(w, name, data, size, err);
-}
-
 static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
                         tcat_error *err)
 {
     const ftx *m = (const ftx *)p;
     uint64_t shape[4] = {m->nwords, (uint64_t)m->bucket, (uint64_t)m->dim, p->nclasses};
     tcat_status st;
-    if ((st = add(w, prefix, "shape", shape, sizeof shape, err)) ||
-        (st = add(w, prefix, "words", m->words, m->nwords * sizeof *m->words, err)) ||
-        (st = add(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
-        (st = add(w, prefix, "W", m->W.data, m->W.rows * m->W.cols * sizeof(float), err)))
+    if ((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "words", m->words, m->nwords * sizeof *m->words, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
+        (st = tcat_pipeline_put(w, prefix, "W", m->W.data, m->W.rows * m->W.cols * sizeof(float), err)))
         return st;
     return TCAT_OK;
-}
-
-static const void *section(const tcat_mreader *r, const char *prefix, const char *part,
-                           size_t want, tcat_error *err, tcat_status *st)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s.%s", prefix, part);
-    const void *data;
-    size_t size;
-    if (!tcat_mreader_find(r, name, &data, &size)) {
-        *st = tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
-        return NULL;
-    }
-    if (size != want) {
-        *st = tcat_fail(err, TCAT_ERR_MODEL, "section '%s' has %zu bytes, expected %zu", name,
-                        size, want);
-        return NULL;
-    }
-    return data;
 }
 
 static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
@@ -674,7 +642,7 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
 {
     ftx *m = (ftx *)p;
     tcat_status st = TCAT_OK;
-    const uint64_t *shape = section(r, prefix, "shape", 4 * sizeof(uint64_t), err, &st);
+    const uint64_t *shape = tcat_pipeline_get(r, prefix, "shape", 4 * sizeof(uint64_t), &st, err);
     if (!shape)
         return st;
     if (shape[1] != (uint64_t)m->bucket || shape[2] != (uint64_t)m->dim ||
@@ -682,10 +650,10 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
         return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.shape' does not match the model",
                          prefix);
     size_t nw = (size_t)shape[0], dim = (size_t)m->dim, K = p->nclasses;
-    const uint64_t *words = section(r, prefix, "words", nw * sizeof *words, err, &st);
-    const float *E = words ? section(r, prefix, "E", (nw + (size_t)m->bucket) * dim * sizeof *E,
-                                     err, &st) : NULL;
-    const float *W = E ? section(r, prefix, "W", K * dim * sizeof *W, err, &st) : NULL;
+    const uint64_t *words = tcat_pipeline_get(r, prefix, "words", nw * sizeof *words, &st, err);
+    size_t Ebytes = (nw + (size_t)m->bucket) * dim * sizeof(float);
+    const float *E = words ? tcat_pipeline_get(r, prefix, "E", Ebytes, &st, err) : NULL;
+    const float *W = E ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;
     if (!W)
         return st;
     for (size_t i = 1; i < nw; i++)

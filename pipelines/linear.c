@@ -83,23 +83,18 @@ static json_t *effective(const linear *m)
                      "max_iter", m->max_iter, "temperature", m->temperature);
 }
 
+static tcat_status parse_params(tcat_pipeline *p, const json_t *params, tcat_error *err)
+{
+    return parse((linear *)p, params, err);
+}
+
+static json_t *effective_params(const tcat_pipeline *p) { return effective((const linear *)p); }
+
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
                           tcat_error *err)
 {
-    linear *m = calloc(1, sizeof *m);
-    if (!m)
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    m->base.ops = &tcat_linear_ops;
-    m->base.nclasses = nclasses;
-    tcat_status st = parse(m, params, err);
-    if (st == TCAT_OK && !(m->base.params = effective(m)))
-        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    if (st != TCAT_OK) {
-        free(m);
-        return st;
-    }
-    *out = &m->base;
-    return TCAT_OK;
+    return tcat_pipeline_new(out, sizeof(linear), &tcat_linear_ops, params, nclasses, parse_params,
+                             effective_params, err);
 }
 
 static void destroy(tcat_pipeline *p)
@@ -353,14 +348,6 @@ static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, 
     return TCAT_OK;
 }
 
-static tcat_status add(tcat_mwriter *w, const char *prefix, const char *part, const void *data,
-                       size_t size, tcat_error *err)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s.%s", prefix, part);
-    return tcat_mwriter_add(w, name, data, size, err);
-}
-
 static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
                         tcat_error *err)
 {
@@ -368,32 +355,13 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
     size_t K = p->nclasses, d = m->vocab.nword + m->vocab.nchar;
     uint64_t shape[3] = {m->vocab.nword, m->vocab.nchar, K};
     tcat_status st;
-    if ((st = add(w, prefix, "shape", shape, sizeof shape, err)) ||
-        (st = add(w, prefix, "hash", m->vocab.hash, d * sizeof *m->vocab.hash, err)) ||
-        (st = add(w, prefix, "idf", m->vocab.idf, d * sizeof *m->vocab.idf, err)) ||
-        (st = add(w, prefix, "W", m->W, d * K * sizeof *m->W, err)) ||
-        (st = add(w, prefix, "b", m->b, K * sizeof *m->b, err)))
+    if ((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "hash", m->vocab.hash, d * sizeof *m->vocab.hash, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "idf", m->vocab.idf, d * sizeof *m->vocab.idf, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "W", m->W, d * K * sizeof *m->W, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "b", m->b, K * sizeof *m->b, err)))
         return st;
     return TCAT_OK;
-}
-
-static const void *section(const tcat_mreader *r, const char *prefix, const char *part,
-                           size_t want, tcat_error *err, tcat_status *st)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s.%s", prefix, part);
-    const void *data;
-    size_t size;
-    if (!tcat_mreader_find(r, name, &data, &size)) {
-        *st = tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
-        return NULL;
-    }
-    if (want != (size_t)-1 && size != want) {
-        *st = tcat_fail(err, TCAT_ERR_MODEL, "section '%s' has %zu bytes, expected %zu", name,
-                        size, want);
-        return NULL;
-    }
-    return data;
 }
 
 static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
@@ -401,17 +369,17 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
 {
     linear *m = (linear *)p;
     tcat_status st = TCAT_OK;
-    const uint64_t *shape = section(r, prefix, "shape", 3 * sizeof(uint64_t), err, &st);
+    const uint64_t *shape = tcat_pipeline_get(r, prefix, "shape", 3 * sizeof(uint64_t), &st, err);
     if (!shape)
         return st;
     size_t K = p->nclasses;
     if (shape[2] != K || shape[0] > UINT32_MAX || shape[1] > UINT32_MAX)
         return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.shape' does not match the model", prefix);
     size_t d = (size_t)(shape[0] + shape[1]);
-    const uint64_t *hash = section(r, prefix, "hash", d * sizeof *hash, err, &st);
-    const float *idf = hash ? section(r, prefix, "idf", d * sizeof *idf, err, &st) : NULL;
-    const float *W = idf ? section(r, prefix, "W", d * K * sizeof *W, err, &st) : NULL;
-    const float *b = W ? section(r, prefix, "b", K * sizeof *b, err, &st) : NULL;
+    const uint64_t *hash = tcat_pipeline_get(r, prefix, "hash", d * sizeof *hash, &st, err);
+    const float *idf = hash ? tcat_pipeline_get(r, prefix, "idf", d * sizeof *idf, &st, err) : NULL;
+    const float *W = idf ? tcat_pipeline_get(r, prefix, "W", d * K * sizeof *W, &st, err) : NULL;
+    const float *b = W ? tcat_pipeline_get(r, prefix, "b", K * sizeof *b, &st, err) : NULL;
     if (!b)
         return st;
     if ((st = tcat_vocab_adopt(&m->vocab, &m->ngrams, m->sublinear, (size_t)shape[0],

@@ -1,6 +1,7 @@
 #include "pipelines/pipeline.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -103,6 +104,55 @@ void tcat_pipeline_free(tcat_pipeline **p)
     json_decref((*p)->params);
     (*p)->ops->destroy(*p);
     *p = NULL;
+}
+
+tcat_status tcat_pipeline_new(tcat_pipeline **out, size_t size, const tcat_pipeline_ops *ops,
+                              const json_t *params, size_t nclasses,
+                              tcat_status (*parse)(tcat_pipeline *p, const json_t *params,
+                                                   tcat_error *err),
+                              json_t *(*effective)(const tcat_pipeline *p), tcat_error *err)
+{
+    tcat_pipeline *p = calloc(1, size);
+    if (!p)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    p->ops = ops;
+    p->nclasses = nclasses;
+    tcat_status st = parse(p, params, err);
+    if (st == TCAT_OK && !(p->params = effective(p)))
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st != TCAT_OK) {
+        free(p);
+        return st;
+    }
+    *out = p;
+    return TCAT_OK;
+}
+
+tcat_status tcat_pipeline_put(tcat_mwriter *w, const char *prefix, const char *part,
+                              const void *data, size_t size, tcat_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    return tcat_mwriter_add(w, name, data, size, err);
+}
+
+const void *tcat_pipeline_get(const tcat_mreader *r, const char *prefix, const char *part,
+                              size_t want, tcat_status *st, tcat_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, part);
+    const void *data;
+    size_t size;
+    if (!tcat_mreader_find(r, name, &data, &size)) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
+        return NULL;
+    }
+    if (size != want) {
+        *st = tcat_fail(err, TCAT_ERR_MODEL, "section '%s' has %zu bytes, expected %zu", name,
+                        size, want);
+        return NULL;
+    }
+    return data;
 }
 
 int32_t *tcat_docs_labels(const tcat_docs *d)

@@ -133,6 +133,26 @@ json_t *tcat_pipeline_describe(const tcat_pipeline *p);
 
 void tcat_pipeline_free(tcat_pipeline **p);
 
+/* ---- for the families ------------------------------------------------- */
+
+/* Allocates a family's object of `size` bytes (its struct starts with a
+ * tcat_pipeline), parses params with parse and records the effective ones
+ * from effective. On failure nothing is left allocated. */
+tcat_status tcat_pipeline_new(tcat_pipeline **out, size_t size, const tcat_pipeline_ops *ops,
+                              const json_t *params, size_t nclasses,
+                              tcat_status (*parse)(tcat_pipeline *p, const json_t *params,
+                                                   tcat_error *err),
+                              json_t *(*effective)(const tcat_pipeline *p), tcat_error *err);
+
+/* Writes section "<prefix>.<part>". */
+tcat_status tcat_pipeline_put(tcat_mwriter *w, const char *prefix, const char *part,
+                              const void *data, size_t size, tcat_error *err);
+
+/* Section "<prefix>.<part>" of exactly `want` bytes, or NULL with *st set
+ * to TCAT_ERR_MODEL and a message naming it. */
+const void *tcat_pipeline_get(const tcat_mreader *r, const char *prefix, const char *part,
+                              size_t want, tcat_status *st, tcat_error *err);
+
 /* Seconds on a monotonic clock (for deadlines). */
 double tcat_now(void);
 
