@@ -12,26 +12,27 @@
  * unsegmented scripts), the fastText-style family with settings known to
  * do well on short texts (Joulin et al. 2017: word bigrams, many epochs;
  * char n-grams), and logistic regression last because L-BFGS is the
- * slowest. Buckets are kept to 500k so model files stay small. */
+ * slowest. Model files stay small: at most 300k n-grams of each kind
+ * (the most frequent), fastText buckets at 500k. */
 typedef struct entry {
     const char *family, *params;
 } entry;
 
 static const entry portfolio[] = {
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}"},
-    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}"},
     {"fasttext", "{\"epoch\":25,\"lr\":0.5,\"word_ngrams\":2,\"bucket\":500000}"},
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}"},
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}"},
-    {"linear", "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
     {"fasttext", "{\"epoch\":15,\"lr\":0.3,\"minn\":2,\"maxn\":4,\"bucket\":500000}"},
-    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}"},
-    {"linear", "{\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
-    {"linear", "{\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
+    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
 };
 
 size_t tcat_search_portfolio_size(void) { return sizeof portfolio / sizeof *portfolio; }
