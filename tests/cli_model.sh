@@ -314,6 +314,50 @@ expect_usage "info with no MODEL"
 run info --bogus "$M"
 expect_usage "info --bogus"
 
+# ---- train: reproducibility, promotion, refusals ---------------------------------------
+
+# the same data, seed and threads give the same file, byte for byte
+SOURCE_DATE_EPOCH=1 "$TCAT" train "$T/train.tsv" -o "$T/r1.tcat" --trials 4 --seed 3 --threads 2 -q
+SOURCE_DATE_EPOCH=1 "$TCAT" train "$T/train.tsv" -o "$T/r2.tcat" --trials 4 --seed 3 --threads 2 -q
+if cmp -s "$T/r1.tcat" "$T/r2.tcat"; then ok; else fail "train: two runs with one seed differ"; fi
+SOURCE_DATE_EPOCH=1 "$TCAT" train "$T/train.tsv" -o "$T/ft1.tcat" --models fasttext --seed 3 -q
+SOURCE_DATE_EPOCH=1 "$TCAT" train "$T/train.tsv" -o "$T/ft2.tcat" --models fasttext --seed 3 -q
+if cmp -s "$T/ft1.tcat" "$T/ft2.tcat"; then ok; else fail "train fasttext: two runs with one seed differ"; fi
+
+# --promote-if-better: a worse model leaves the good one in place, exit 6
+cp "$M" "$T/prod.tcat"
+awk -F '\t' 'BEGIN { srand(5) } { l[NR] = $1; t[NR] = $2 }
+     END { for (i = 1; i <= NR; i++) print l[(i % NR) + 1] "\t" t[i] }' "$T/train.tsv" >"$T/shuffled.tsv"
+run train "$T/shuffled.tsv" -o "$T/prod.tcat" --dev "$T/train.tsv" --trials 2 --promote-if-better -q
+expect_rc "train --promote-if-better with worse data" 6
+expect_err_has "train --promote-if-better: says why" "not promoted"
+if cmp -s "$M" "$T/prod.tcat"; then ok; else fail "train --promote-if-better replaced the model"; fi
+run train "$T/train.tsv" -o "$T/prod.tcat" --dev "$T/train.tsv" --trials 2 --promote-if-better -q
+expect_rc "train --promote-if-better with good data" 0
+
+# refusals
+printf 'a\tone text\na\tanother text\n' >"$T/one.tsv"
+run train "$T/one.tsv" -o "$T/one.tcat"
+expect_rc "train: one class" 3
+expect_err_has "train: one class, said" "at least two classes"
+run train "$T/train.tsv" --models cnn -o "$T/x.tcat"
+expect_rc "train --models cnn (not built)" 1
+expect_err_has "train --models cnn" "not built yet"
+run train "$T/train.tsv" --models bogus -o "$T/x.tcat"
+expect_usage "train --models bogus"
+run train "$T/train.tsv" --models fasttext --params '{"colour":1}' -o "$T/x.tcat"
+expect_rc "train --params with an unknown key" 2
+expect_err_has "train --params: names the key" "colour"
+run train "$T/train.tsv" --params '{}' -o "$T/x.tcat"
+expect_usage "train --params without one family"
+run train "$T/train.tsv" --time 5x -o "$T/x.tcat"
+expect_usage "train --time 5x"
+printf 'x\ty\nno tab here\n' >"$T/badtrain.tsv"
+run train "$T/badtrain.tsv" -o "$T/x.tcat"
+expect_rc "train: malformed TSV" 3
+expect_err_has "train: malformed TSV names FILE:LINE" "badtrain.tsv:2:"
+if [ ! -e "$T/x.tcat" ]; then ok; else fail "a failed train left a model file"; fi
+
 # ---- the end --------------------------------------------------------------------------------
 
 echo "$passed passed, $failed failed"
