@@ -7,6 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+tcat_status tcat_tensor_alloc(tcat_tensor *t, size_t rows, size_t cols)
+{
+    memset(t, 0, sizeof *t);
+    if (cols && rows > SIZE_MAX / sizeof(float) / cols)
+        return TCAT_ERR_NOMEM;
+    size_t bytes = (rows * cols * sizeof(float) + 63) / 64 * 64;
+    float *d = aligned_alloc(64, bytes ? bytes : 64);
+    if (!d)
+        return TCAT_ERR_NOMEM;
+    t->data = d;
+    t->rows = rows;
+    t->cols = cols;
+    t->own = true;
+    return TCAT_OK;
+}
+
 tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols)
 {
     memset(t, 0, sizeof *t);
@@ -42,9 +58,17 @@ void tcat_tensor_free(tcat_tensor *t)
 
 void tcat_tensor_uniform(tcat_tensor *t, float a, tcat_rng *r)
 {
-    size_t n = t->rows * t->cols;
-    for (size_t i = 0; i < n; i++)
-        t->data[i] = (float)((2.0 * tcat_rng_uniform(r) - 1.0) * a);
+    /* two floats from each 64-bit draw, 24 random bits each: a model with
+     * two million hashed buckets initialises 200 million of them */
+    size_t n = t->rows * t->cols, i = 0;
+    const float scale = 2.0f * a / 16777216.0f;
+    for (; i + 1 < n; i += 2) {
+        uint64_t x = tcat_rng_next(r);
+        t->data[i] = (float)(x >> 40) * scale - a;
+        t->data[i + 1] = (float)((x >> 16) & 0xFFFFFF) * scale - a;
+    }
+    if (i < n)
+        t->data[i] = (float)(tcat_rng_next(r) >> 40) * scale - a;
 }
 
 void tcat_gemm(bool trans_a, bool trans_b, float alpha, const tcat_tensor *A,

@@ -33,12 +33,16 @@ typedef struct tcat_tensor {
 /* A zeroed rows x cols tensor. TCAT_ERR_NOMEM (also on size overflow). */
 tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols);
 
+/* The same without zeroing, for a tensor about to be filled whole (the
+ * values are undefined until then). */
+tcat_status tcat_tensor_alloc(tcat_tensor *t, size_t rows, size_t cols);
+
 /* A tensor over data it does not own (not copied, not freed). */
 void tcat_tensor_view(tcat_tensor *t, float *data, size_t rows, size_t cols);
 
 void tcat_tensor_free(tcat_tensor *t);
 
-/* Every element uniform in [-a, a). */
+/* Every element uniform in [-a, a), at 24-bit resolution. */
 void tcat_tensor_uniform(tcat_tensor *t, float a, tcat_rng *r);
 
 static inline float *tcat_tensor_row(const tcat_tensor *t, size_t i)

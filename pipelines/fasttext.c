@@ -546,7 +546,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     forget(m);
     tcat_status st = build_vocab(m, train);
     if (st == TCAT_OK)
-        st = tcat_tensor_init(&m->E, m->nwords + (size_t)m->bucket, dim);
+        st = tcat_tensor_alloc(&m->E, m->nwords + (size_t)m->bucket, dim); /* filled below */
     if (st == TCAT_OK)
         st = tcat_tensor_init(&m->W, K, dim);
     if (st != TCAT_OK)
