@@ -18,8 +18,13 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # Libraries, found through pkg-config (build/config.mk is written once the
-# packages are installed).
-PKGS     = icu-uc icu-i18n libutf8proc libpcre2-8 openblas jansson libxxhash
+# packages are installed). OpenBLAS is Debian's single-threaded build, taken
+# from its own directory and found again at run time through an rpath: tcat
+# splits work across threads itself (core/parallel.h), and the threaded
+# build starts spinning workers when the library loads, which also hang at
+# exit when memory is capped (ulimit -v).
+PKGS     = icu-uc icu-i18n libutf8proc libpcre2-8 jansson libxxhash
+BLASDIR  = /usr/lib/$$($(CC) -print-multiarch)/openblas-serial
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/config.mk
@@ -46,8 +51,8 @@ deps:
 build/config.mk: scripts/install-deps.sh
 	sh scripts/install-deps.sh
 	@mkdir -p build
-	@{ echo "DEP_CFLAGS = $$(pkg-config --cflags $(PKGS))"; \
-	   echo "DEP_LIBS = $$(pkg-config --libs $(PKGS))"; \
+	@{ echo "DEP_CFLAGS = $$(pkg-config --cflags $(PKGS)) $$(PKG_CONFIG_PATH=$(BLASDIR)/pkgconfig pkg-config --cflags openblas)"; \
+	   echo "DEP_LIBS = $$(pkg-config --libs $(PKGS)) $$(PKG_CONFIG_PATH=$(BLASDIR)/pkgconfig pkg-config --libs openblas) -Wl,-rpath,$(BLASDIR)"; \
 	   echo "CHECK_CFLAGS = $$(pkg-config --cflags check)"; \
 	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@.tmp && mv $@.tmp $@
 
@@ -75,20 +80,20 @@ libtcat.a: $(call obj,$(LIB_SRC) $(GEN_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-tcat: $(call obj,$(CLI_SRC)) libtcat.a
+tcat: $(call obj,$(CLI_SRC)) libtcat.a build/config.mk
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) libtcat.a $(LIBS)
 
-build/check_tcat: $(call obj,$(TEST_SRC)) libtcat.a
+build/check_tcat: $(call obj,$(TEST_SRC)) libtcat.a build/config.mk
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(TEST_SRC)) libtcat.a $(CHECK_LIBS) $(LIBS)
 
 build/asan/libtcat.a: $(call aobj,$(LIB_SRC) $(GEN_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-build/asan/tcat: $(call aobj,$(CLI_SRC)) build/asan/libtcat.a
+build/asan/tcat: $(call aobj,$(CLI_SRC)) build/asan/libtcat.a build/config.mk
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(call aobj,$(CLI_SRC)) build/asan/libtcat.a $(LIBS)
 
-build/asan/check_tcat: $(call aobj,$(TEST_SRC)) build/asan/libtcat.a
+build/asan/check_tcat: $(call aobj,$(TEST_SRC)) build/asan/libtcat.a build/config.mk
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(call aobj,$(TEST_SRC)) build/asan/libtcat.a $(CHECK_LIBS) $(LIBS)
 
 # ---- tests ------------------------------------------------------------------
@@ -104,11 +109,13 @@ check-unit: build/check_tcat
 check-cli: tcat
 	sh tests/cli.sh ./tcat
 	sh tests/cli_model.sh ./tcat
+	sh tests/cli_vocab.sh ./tcat
 
 check-asan: build/asan/check_tcat build/asan/tcat
 	./build/asan/check_tcat
 	TCAT_SANITIZED=1 sh tests/cli.sh ./build/asan/tcat
 	TCAT_SANITIZED=1 sh tests/cli_model.sh ./build/asan/tcat
+	TCAT_SANITIZED=1 sh tests/cli_vocab.sh ./build/asan/tcat
 
 # ---- the main job, benchmarks, install --------------------------------------
 
@@ -117,6 +124,8 @@ demo: tcat
 
 bench: tcat
 	sh bench/tokenize/run
+	sh bench/subword/run
+	sh bench/fasttext/run
 	sh bench/compare/run
 
 install: tcat libtcat.a

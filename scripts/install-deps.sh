@@ -6,7 +6,7 @@
 #   sh scripts/install-deps.sh --bench   also the peers the benchmarks run
 set -eu
 
-pkgs="build-essential pkg-config libicu-dev libutf8proc-dev libpcre2-dev libopenblas-dev libjansson-dev libxxhash-dev check"
+pkgs="build-essential pkg-config libicu-dev libutf8proc-dev libpcre2-dev libopenblas-serial-dev libjansson-dev libxxhash-dev check"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs sentencepiece fasttext python3-sklearn python3-numpy time"
 fi
