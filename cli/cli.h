@@ -36,5 +36,7 @@ int cmd_eval(int argc, char **argv);
 extern const char cmd_eval_help[];
 int cmd_info(int argc, char **argv);
 extern const char cmd_info_help[];
+int cmd_vocab(int argc, char **argv);
+extern const char cmd_vocab_help[];
 
 #endif

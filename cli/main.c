@@ -12,20 +12,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-static int not_built(int argc, char **argv);
-
-static const char vocab_help[] =
-    "usage: tcat vocab TRAIN -o VOCAB [--size N] [--type bpe|unigram]\n"
-    "\n"
-    "Builds a subword vocabulary (byte-pair encoding or unigram language model).\n"
-    "Not built yet in this version.\n";
-
 const tcat_command tcat_commands[] = {
     {"train", "train a classifier (model search under a time budget)", cmd_train_help, cmd_train},
     {"predict", "classify lines from stdin or whole files", cmd_predict_help, cmd_predict},
     {"eval", "score a model on labelled test data", cmd_eval_help, cmd_eval},
     {"tokenize", "print the tokens of each input line", cmd_tokenize_help, cmd_tokenize},
-    {"vocab", "build a subword vocabulary", vocab_help, not_built},
+    {"vocab", "build a subword vocabulary (BPE or unigram)", cmd_vocab_help, cmd_vocab},
     {"info", "describe a model file", cmd_info_help, cmd_info},
     {NULL, NULL, NULL, NULL},
 };
@@ -56,14 +48,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return TCAT_EXIT_USAGE;
 }
 
-static int not_built(int argc, char **argv)
-{
-    (void)argc;
-    cli_error(argv[0], "not built yet in tcat %s; 'tcat tokenize' is what works today",
-              TCAT_VERSION);
-    return TCAT_EXIT_FAILURE;
-}
-
 static void print_help(FILE *f)
 {
     fprintf(f,
@@ -76,14 +60,13 @@ static void print_help(FILE *f)
             "Commands:\n",
             TCAT_VERSION);
     for (const tcat_command *c = tcat_commands; c->name; c++)
-        fprintf(f, "  %-10s %s%s\n", c->name, c->summary,
-                c->run == not_built ? " (not built yet)" : "");
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
     fprintf(f,
             "\n"
             "Exit codes:\n"
             "  0  success\n"
             "  1  failure not listed below (out of memory, a library failure,\n"
-            "     a command not built yet)\n"
+            "     a model family not built yet)\n"
             "  2  usage error (unknown command or option, bad option value)\n"
             "  3  bad input data (the message names the file and line)\n"
             "  4  input/output error (a file that cannot be read or written)\n"

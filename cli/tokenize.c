@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "corpora/linereader.h"
 #include "model/model.h"
+#include "tokenizer/subword.h"
 #include "tokenizer/tokenizer.h"
 
 const char cmd_tokenize_help[] =
@@ -41,9 +42,12 @@ const char cmd_tokenize_help[] =
     "  -q, --quiet          no summary of repairs on stderr\n"
     "  --model MODEL        tokenize with the settings stored in MODEL (the\n"
     "                       options above then cannot be given)\n"
+    "  --vocab VOCAB        print each token as its subword pieces from VOCAB\n"
+    "                       (made by `tcat vocab`), space separated [tokens]\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit codes: 0 done, 2 usage error, 3 bad pattern table, 4 I/O error.\n";
+    "Exit codes: 0 done, 2 usage error, 3 bad pattern table, 4 I/O error,\n"
+    "5 bad vocabulary.\n";
 
 typedef struct options {
     tcat_tok_config cfg;
@@ -51,6 +55,7 @@ typedef struct options {
     int unbuffered;
     int quiet;
     int slow;
+    tcat_subword_cache *vocab; /* --vocab: pieces instead of tokens */
 } options;
 
 static tcat_status read_file(const char *path, char **out, tcat_error *err)
@@ -115,6 +120,14 @@ static tcat_status tokenize_stream(tcat_tok *tok, const char *path, const option
                 break;
             if (line_has_tokens)
                 out->data[out->len++] = ' ';
+            if (o->vocab) {
+                st = tcat_subword_cache_append_pieces(o->vocab, toks.text + toks.spans[k].off,
+                                                      toks.spans[k].len, out);
+                if (st != TCAT_OK)
+                    break;
+                line_has_tokens = true;
+                continue;
+            }
             memcpy(out->data + out->len, toks.text + toks.spans[k].off, toks.spans[k].len);
             out->len += toks.spans[k].len;
             line_has_tokens = true;
@@ -151,7 +164,7 @@ static tcat_status tokenize_stream(tcat_tok *tok, const char *path, const option
 int cmd_tokenize(int argc, char **argv)
 {
     enum { O_KEEP_CASE = 256, O_NO_NFKC, O_KEEP_PUNCT, O_NO_PATTERNS, O_PATTERNS, O_WINDOW,
-           O_UNBUFFERED, O_MODEL, O_NO_FAST };
+           O_UNBUFFERED, O_MODEL, O_NO_FAST, O_VOCAB };
     static const struct option longopts[] = {
         {"keep-case", no_argument, NULL, O_KEEP_CASE},
         {"no-nfkc", no_argument, NULL, O_NO_NFKC},
@@ -162,6 +175,7 @@ int cmd_tokenize(int argc, char **argv)
         {"unbuffered", no_argument, NULL, O_UNBUFFERED},
         {"model", required_argument, NULL, O_MODEL},
         {"no-fast-paths", no_argument, NULL, O_NO_FAST},
+        {"vocab", required_argument, NULL, O_VOCAB},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -169,7 +183,7 @@ int cmd_tokenize(int argc, char **argv)
     tcat_tok_config_default(&o.cfg);
     tcat_error err = {0};
     int code = 0;
-    const char *patterns_path = NULL, *model_path = NULL;
+    const char *patterns_path = NULL, *model_path = NULL, *vocab_path = NULL;
     int settings = 0; /* tokenizer options given */
     opterr = 0;
     optind = 1;
@@ -195,6 +209,7 @@ int cmd_tokenize(int argc, char **argv)
             break;
         }
         case O_MODEL: model_path = optarg; break;
+        case O_VOCAB: vocab_path = optarg; break;
         case ':':
             return cli_usage_error("tokenize", "option '%s' needs a value", argv[optind - 1]);
         default:
@@ -233,6 +248,19 @@ int cmd_tokenize(int argc, char **argv)
         return tcat_status_exit_code(st);
     }
     tcat_tok_set_fast_paths(tok, !o.slow);
+    tcat_subword *vocab = NULL;
+    if (vocab_path) {
+        if ((st = tcat_subword_load(&vocab, vocab_path, &err)) == TCAT_OK &&
+            (st = tcat_subword_cache_init(&o.vocab, vocab, 0)) != TCAT_OK)
+            tcat_fail(&err, st, "out of memory");
+        if (st != TCAT_OK) {
+            cli_error("tokenize", "%s", err.msg);
+            tcat_subword_free(&vocab);
+            tcat_tok_free(&tok);
+            tcat_tok_config_clear(&o.cfg);
+            return tcat_status_exit_code(st);
+        }
+    }
     tcat_buf out = {0};
     char *stdin_only[] = {"-"};
     char **files = optind < argc ? argv + optind : stdin_only;
@@ -250,6 +278,8 @@ int cmd_tokenize(int argc, char **argv)
         }
     }
     tcat_buf_free(&out);
+    tcat_subword_cache_free(&o.vocab);
+    tcat_subword_free(&vocab);
     tcat_tok_free(&tok);
     tcat_tok_config_clear(&o.cfg);
     return code;

@@ -23,5 +23,6 @@ Suite *model_suite(void);
 Suite *fasttext_suite(void);
 Suite *embeddings_suite(void);
 
+Suite *subword_suite(void);
 
 #endif
