@@ -8,75 +8,8 @@
 # the end. TCAT_SANITIZED=1 (set by `make check-asan`) shrinks the very
 # long line and lifts the memory limit, which ASan's shadow memory breaks.
 
-TCAT=${1:?usage: sh tests/cli.sh TCAT_BINARY}
-case $TCAT in
-/*) ;;
-*) TCAT=$(pwd)/$TCAT ;;
-esac
-if [ ! -x "$TCAT" ]; then
-    echo "cli.sh: '$TCAT' is not an executable" >&2
-    exit 2
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/tcat-cli.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-
-# run ARGS...: runs tcat with stdin from $T/stdin (empty unless a test
-# wrote it), stdout to $T/out, stderr to $T/err; the status is in $rc.
-run() {
-    "$TCAT" "$@" <"$T/stdin" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-# input TEXT: the next run's stdin, written with printf (so \n, \r, \000
-# and \377 escapes work).
-input() { printf "$1" >"$T/stdin"; }
-
-# expect_rc NAME WANT
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then ok; else fail "$1: exit status $rc, expected $2 ($(head -n 1 "$T/err"))"; fi
-}
-
-# expect_out NAME TEXT: stdout must be exactly TEXT (printf escapes).
-expect_out() {
-    printf "$2" >"$T/expected"
-    if cmp -s "$T/out" "$T/expected"; then
-        ok
-    else
-        fail "$1: stdout is '$(head -c 300 "$T/out" | tr '\n' '|')', expected '$(head -c 300 "$T/expected" | tr '\n' '|')'"
-    fi
-}
-
-# expect_err_line NAME TEXT: the first line of stderr must be exactly TEXT.
-expect_err_line() {
-    first=$(head -n 1 "$T/err")
-    if [ "$first" = "$2" ]; then ok; else fail "$1: stderr line 1 is '$first', expected '$2'"; fi
-}
-
-# expect_err_has NAME TEXT / expect_out_has NAME TEXT: a fixed string.
-expect_err_has() {
-    if grep -F -q -e "$2" "$T/err"; then ok; else fail "$1: stderr '$(head -n 2 "$T/err" | tr '\n' '|')' lacks '$2'"; fi
-}
-expect_out_has() {
-    if grep -F -q -e "$2" "$T/out"; then ok; else fail "$1: stdout lacks '$2'"; fi
-}
-
-expect_err_empty() {
-    if [ ! -s "$T/err" ]; then ok; else fail "$1: stderr not empty: '$(head -n 1 "$T/err")'"; fi
-}
-expect_out_empty() {
-    if [ ! -s "$T/out" ]; then ok; else fail "$1: stdout not empty: '$(head -n 1 "$T/out")'"; fi
-}
+NAME=cli
+. "$(dirname "$0")/cli_lib.sh"
 
 : >"$T/stdin"
 
@@ -367,5 +300,4 @@ if [ "$tokens" = $((units * 2)) ]; then ok; else fail "${mb} MB line: $tokens to
 
 # ---- the end ------------------------------------------------------------------------------------
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,82 +8,9 @@
 # anything failed. Scratch files live in one mktemp directory, removed at
 # the end.
 
-TCAT=${1:?usage: sh tests/cli_model.sh TCAT_BINARY}
-case $TCAT in
-/*) ;;
-*) TCAT=$(pwd)/$TCAT ;;
-esac
-if [ ! -x "$TCAT" ]; then
-    echo "cli_model.sh: '$TCAT' is not an executable" >&2
-    exit 2
-fi
+NAME=cli_model
+. "$(dirname "$0")/cli_lib.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/tcat-model.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-: >"$T/stdin"
-
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-
-# run ARGS...: runs tcat with stdin from $T/stdin, stdout to $T/out,
-# stderr to $T/err; the status is in $rc.
-run() {
-    "$TCAT" "$@" <"$T/stdin" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-# input TEXT: the next run's stdin, written with printf (escapes work).
-input() { printf "$1" >"$T/stdin"; }
-
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then ok; else fail "$1: exit status $rc, expected $2 ($(head -n 1 "$T/err"))"; fi
-}
-expect_out() {
-    printf "$2" >"$T/expected"
-    if cmp -s "$T/out" "$T/expected"; then
-        ok
-    else
-        fail "$1: stdout is '$(head -c 300 "$T/out" | tr '\n' '|')', expected '$(head -c 300 "$T/expected" | tr '\n' '|')'"
-    fi
-}
-expect_err_has() {
-    if grep -F -q -e "$2" "$T/err"; then ok; else fail "$1: stderr '$(head -n 2 "$T/err" | tr '\n' '|')' lacks '$2'"; fi
-}
-expect_out_has() {
-    if grep -F -q -e "$2" "$T/out"; then ok; else fail "$1: stdout lacks '$2'"; fi
-}
-expect_err_empty() {
-    if [ ! -s "$T/err" ]; then ok; else fail "$1: stderr not empty: '$(head -n 1 "$T/err")'"; fi
-}
-# expect_lines NAME N: stdout has exactly N lines.
-expect_lines() {
-    n=$(wc -l <"$T/out")
-    n=$((n + 0))
-    if [ "$n" -eq "$2" ]; then ok; else fail "$1: $n output lines, expected $2"; fi
-}
-# expect_all_match NAME ERE: every stdout line matches ERE (and there is one).
-expect_all_match() {
-    if [ -s "$T/out" ] && ! grep -E -v -q -e "$2" "$T/out"; then
-        ok
-    else
-        fail "$1: a line of stdout does not match '$2': '$(grep -E -v -e "$2" "$T/out" | head -n 1)'"
-    fi
-}
-# expect_usage NAME: exit 2 with a one-line message and the --help hint.
-expect_usage() {
-    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 2 ] && grep -q -e "--help" "$T/err"; then
-        ok
-    else
-        fail "$1: exit $rc, stderr '$(tr '\n' '|' <"$T/err")', expected a usage error"
-    fi
-}
 # expect_json NAME [lines]: stdout is JSON (one object per line with
 # "lines"); checked with python3 when there is one.
 if command -v python3 >/dev/null 2>&1; then
@@ -360,5 +287,4 @@ if [ ! -e "$T/x.tcat" ]; then ok; else fail "a failed train left a model file"; 
 
 # ---- the end --------------------------------------------------------------------------------
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,63 +8,8 @@
 # anything failed. Scratch files live in one mktemp directory, removed at
 # the end. No test depends on timing.
 
-TCAT=${1:?usage: sh tests/cli_vocab.sh TCAT_BINARY}
-case $TCAT in
-/*) ;;
-*) TCAT=$(pwd)/$TCAT ;;
-esac
-if [ ! -x "$TCAT" ]; then
-    echo "cli_vocab.sh: '$TCAT' is not an executable" >&2
-    exit 2
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/tcat-cli-vocab.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-
-: >"$T/stdin"
-# run ARGS...: stdin from $T/stdin, stdout to $T/out, stderr to $T/err, status in $rc
-run() {
-    "$TCAT" "$@" <"$T/stdin" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-input() { printf "$1" >"$T/stdin"; }
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then ok; else fail "$1: exit status $rc, expected $2 ($(head -n 1 "$T/err"))"; fi
-}
-expect_out() {
-    printf "$2" >"$T/expected"
-    if cmp -s "$T/out" "$T/expected"; then
-        ok
-    else
-        fail "$1: stdout is '$(head -c 300 "$T/out" | tr '\n' '|')', expected '$(head -c 300 "$T/expected" | tr '\n' '|')'"
-    fi
-}
-expect_err_has() {
-    if grep -F -q -e "$2" "$T/err"; then ok; else fail "$1: stderr '$(head -n 2 "$T/err" | tr '\n' '|')' lacks '$2'"; fi
-}
-expect_out_has() {
-    if grep -F -q -e "$2" "$T/out"; then ok; else fail "$1: stdout lacks '$2'"; fi
-}
-expect_err_empty() {
-    if [ ! -s "$T/err" ]; then ok; else fail "$1: stderr not empty: '$(head -n 1 "$T/err")'"; fi
-}
-expect_out_empty() {
-    if [ ! -s "$T/out" ]; then ok; else fail "$1: stdout not empty: '$(head -n 1 "$T/out")'"; fi
-}
-# expect_file_line NAME FILE N TEXT: line N of FILE is exactly TEXT
-expect_file_line() {
-    got=$(sed -n "$3p" "$2")
-    if [ "$got" = "$4" ]; then ok; else fail "$1: line $3 of $(basename "$2") is '$got', expected '$4'"; fi
-}
+NAME=cli_vocab
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- a small corpus in several layouts -------------------------------------------
 
@@ -258,5 +203,4 @@ expect_out_has "tokenize --help lists --vocab" "--vocab VOCAB"
 
 # ---- the end ------------------------------------------------------------------------------------
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
