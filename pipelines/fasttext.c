@@ -15,13 +15,15 @@
 #include "pipelines/calibrate.h"
 #include "pipelines/ngrams.h"
 #include "pipelines/params.h"
+#include "tokenizer/subword.h"
 #include "tokenizer/utf8.h"
 
 enum { LOSS_SOFTMAX, LOSS_OVA };
 
 typedef struct ftx {
     tcat_pipeline base;
-    long dim, epoch, word_ngrams, min_count, bucket, minn, maxn, threads;
+    long dim, epoch, word_ngrams, min_count, bucket, minn, maxn, threads, pieces;
+    int pieces_type;
     double lr, temperature;
     int loss;
     /* fitted */
@@ -30,7 +32,9 @@ typedef struct ftx {
     uint64_t *own_words;
     uint32_t *slot;        /* lookup: word id + 1, 0 empty */
     size_t nslots;
-    tcat_tensor E, W;      /* (nwords + bucket) x dim, K x dim */
+    tcat_subword *sub;     /* subword vocabulary when pieces > 0 */
+    size_t npieces;        /* its size (byte pieces included) */
+    tcat_tensor E, W;      /* (nwords + bucket + npieces) x dim, K x dim */
 } ftx;
 
 /* ---- hyperparameters ------------------------------------------------------- */
@@ -39,8 +43,9 @@ static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
 {
     static const char *const known[] = {"dim", "lr", "epoch", "word_ngrams", "min_count",
                                         "bucket", "minn", "maxn", "loss", "threads",
-                                        "temperature", NULL};
+                                        "temperature", "pieces", "pieces_type", NULL};
     static const char *const losses[] = {"softmax", "ova", NULL};
+    static const char *const ptypes[] = {"unigram", "bpe", NULL};
     const char *F = "fasttext";
     tcat_status st;
     if ((st = tcat_params_check_keys(F, p, known, err)) ||
@@ -56,7 +61,9 @@ static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
                               &m->bucket, err)) ||
         (st = tcat_params_choice(F, p, "loss", losses, LOSS_SOFTMAX, &m->loss, err)) ||
         (st = tcat_params_int(F, p, "threads", 1, 1, 1024, &m->threads, err)) ||
-        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)))
+        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
+        (st = tcat_params_int(F, p, "pieces", 0, 0, 1000000, &m->pieces, err)) ||
+        (st = tcat_params_choice(F, p, "pieces_type", ptypes, 0, &m->pieces_type, err)))
         return st;
     if (m->maxn > 0 && (m->minn < 1 || m->minn > m->maxn))
         return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: need 1 <= minn <= maxn");
@@ -69,13 +76,15 @@ static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
 static json_t *effective(const ftx *m)
 {
     static const char *const losses[] = {"softmax", "ova"};
-    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f}", "dim",
+    static const char *const ptypes[] = {"unigram", "bpe"};
+    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s}", "dim",
                      (json_int_t)m->dim, "lr", m->lr, "epoch", (json_int_t)m->epoch,
                      "word_ngrams", (json_int_t)m->word_ngrams, "min_count",
                      (json_int_t)m->min_count, "bucket", (json_int_t)m->bucket, "minn",
                      (json_int_t)m->minn, "maxn", (json_int_t)m->maxn, "loss",
                      losses[m->loss], "threads", (json_int_t)m->threads, "temperature",
-                     m->temperature);
+                     m->temperature, "pieces", (json_int_t)m->pieces, "pieces_type",
+                     ptypes[m->pieces_type]);
 }
 
 static tcat_status parse_params(tcat_pipeline *p, const json_t *params, tcat_error *err)
@@ -102,6 +111,8 @@ static void forget(ftx *m)
     m->nwords = m->nslots = 0;
     tcat_tensor_free(&m->E);
     tcat_tensor_free(&m->W);
+    tcat_subword_free(&m->sub);
+    m->npieces = 0;
 }
 
 static void destroy(tcat_pipeline *p)
@@ -155,6 +166,7 @@ typedef struct idvec {
     char *pad;    /* "<word>" scratch */
     size_t padcap;
     size_t *cpb;  /* code point boundaries of pad */
+    tcat_subword_cache *sc; /* word -> pieces, when the model has pieces */
 } idvec;
 
 static void idvec_free(idvec *v)
@@ -163,6 +175,7 @@ static void idvec_free(idvec *v)
     free(v->th);
     free(v->pad);
     free(v->cpb);
+    tcat_subword_cache_free(&v->sc);
     memset(v, 0, sizeof *v);
 }
 
@@ -209,6 +222,22 @@ static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *
             if (push(v, base + (uint32_t)(h % (uint64_t)m->bucket)) != TCAT_OK)
                 return TCAT_ERR_NOMEM;
         }
+    if (m->sub) {
+        /* subword pieces of every token, as more inputs */
+        if (!v->sc && tcat_subword_cache_init(&v->sc, m->sub, 0) != TCAT_OK)
+            return TCAT_ERR_NOMEM;
+        uint32_t pbase = base + (uint32_t)m->bucket;
+        for (size_t i = 0; i < nt; i++) {
+            const int32_t *pid;
+            size_t np;
+            if (tcat_subword_cache_encode(v->sc, c->text.data + t[i].off, t[i].len, &pid, &np) !=
+                TCAT_OK)
+                return TCAT_ERR_NOMEM;
+            for (size_t k = 0; k < np; k++)
+                if (push(v, pbase + (uint32_t)pid[k]) != TCAT_OK)
+                    return TCAT_ERR_NOMEM;
+        }
+    }
     if (m->maxn <= 0)
         return TCAT_OK;
     for (size_t i = 0; i < nt; i++) {
@@ -464,6 +493,40 @@ static tcat_status build_vocab(ftx *m, const tcat_docs *train)
 }
 
 
+/* A subword vocabulary of m->pieces pieces learnt from the training
+ * words (tokenizer/subword.h), whose pieces become inputs too. */
+static tcat_status train_pieces(ftx *m, const tcat_docs *train, tcat_error *err)
+{
+    tcat_wordcounts *wc;
+    if (tcat_wordcounts_init(&wc) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = TCAT_OK;
+    for (size_t i = 0; i < train->n && st == TCAT_OK; i++) {
+        size_t nt, d = tcat_docs_at(train, i);
+        const tcat_span *t = tcat_corpus_tokens(train->c, d, &nt);
+        for (size_t k = 0; k < nt && st == TCAT_OK; k++)
+            st = tcat_wordcounts_add(wc, train->c->text.data + t[k].off, t[k].len, 1);
+    }
+    const tcat_wordcount *list;
+    size_t n = 0;
+    if (st == TCAT_OK)
+        st = tcat_wordcounts_list(wc, &list, &n);
+    if (st != TCAT_OK) {
+        tcat_wordcounts_free(&wc);
+        return tcat_fail(err, st, "fasttext: counting words: %s", tcat_strerror(st));
+    }
+    tcat_subword_params sp;
+    tcat_subword_params_default(&sp);
+    sp.size = (size_t)m->pieces;
+    sp.type = m->pieces_type == 1 ? TCAT_SUBWORD_BPE : TCAT_SUBWORD_UNIGRAM;
+    st = n ? tcat_subword_train(&m->sub, list, n, &sp, err) : TCAT_OK;
+    tcat_wordcounts_free(&wc);
+    if (st != TCAT_OK)
+        return st;
+    m->npieces = m->sub ? tcat_subword_size(m->sub) : 0;
+    return TCAT_OK;
+}
+
 /* Scores (n x K) of docs: W times the mean input embedding. */
 static tcat_status logits(const ftx *m, const tcat_docs *docs, float *out)
 {
@@ -545,8 +608,10 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     size_t K = p->nclasses, dim = (size_t)m->dim;
     forget(m);
     tcat_status st = build_vocab(m, train);
+    if (st == TCAT_OK && m->pieces > 0 && (st = train_pieces(m, train, err)) != TCAT_OK)
+        return st;
     if (st == TCAT_OK)
-        st = tcat_tensor_alloc(&m->E, m->nwords + (size_t)m->bucket, dim); /* filled below */
+        st = tcat_tensor_alloc(&m->E, m->nwords + (size_t)m->bucket + m->npieces, dim);
     if (st == TCAT_OK)
         st = tcat_tensor_init(&m->W, K, dim);
     if (st != TCAT_OK)
@@ -629,6 +694,17 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
     const ftx *m = (const ftx *)p;
     uint64_t shape[4] = {m->nwords, (uint64_t)m->bucket, (uint64_t)m->dim, p->nclasses};
     tcat_status st;
+    if (m->sub) {
+        tcat_buf text = {0};
+        if (tcat_subword_format(m->sub, &text) != TCAT_OK) {
+            tcat_buf_free(&text);
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        }
+        st = tcat_pipeline_put(w, prefix, "pieces", text.data, text.len, err);
+        tcat_buf_free(&text);
+        if (st != TCAT_OK)
+            return st;
+    }
     if ((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
         (st = tcat_pipeline_put(w, prefix, "words", m->words, m->nwords * sizeof *m->words, err)) ||
         (st = tcat_pipeline_put(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
@@ -650,8 +726,20 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
         return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.shape' does not match the model",
                          prefix);
     size_t nw = (size_t)shape[0], dim = (size_t)m->dim, K = p->nclasses;
+    if (m->pieces > 0) {
+        char name[64];
+        const void *text;
+        size_t len;
+        snprintf(name, sizeof name, "%s.pieces", prefix);
+        if (!tcat_mreader_find(r, name, &text, &len))
+            return tcat_fail(err, TCAT_ERR_MODEL, "model file has no section '%s'", name);
+        tcat_error perr = {0};
+        if (tcat_subword_parse(&m->sub, text, len, name, &perr) != TCAT_OK)
+            return tcat_fail(err, TCAT_ERR_MODEL, "%s", perr.msg);
+        m->npieces = tcat_subword_size(m->sub);
+    }
     const uint64_t *words = tcat_pipeline_get(r, prefix, "words", nw * sizeof *words, &st, err);
-    size_t Ebytes = (nw + (size_t)m->bucket) * dim * sizeof(float);
+    size_t Ebytes = (nw + (size_t)m->bucket + m->npieces) * dim * sizeof(float);
     const float *E = words ? tcat_pipeline_get(r, prefix, "E", Ebytes, &st, err) : NULL;
     const float *W = E ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;
     if (!W)
@@ -661,7 +749,7 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
             return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.words' is not sorted", prefix);
     m->words = words;
     m->nwords = nw;
-    tcat_tensor_view(&m->E, (float *)E, nw + (size_t)m->bucket, dim);
+    tcat_tensor_view(&m->E, (float *)E, nw + (size_t)m->bucket + m->npieces, dim);
     tcat_tensor_view(&m->W, (float *)W, K, dim);
     if (build_index(m) != TCAT_OK)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");

@@ -28,11 +28,16 @@
  * Hyperparameters (JSON keys, defaults as fastText's supervised mode):
  *   dim 100, lr 0.1, epoch 5, word_ngrams 1, min_count 1,
  *   bucket 2000000 (0 when word_ngrams is 1 and maxn is 0), minn 0, maxn 0,
- *   loss "softmax" | "ova", threads 1, temperature 1.0 (fitted on dev)
+ *   loss "softmax" | "ova", threads 1, temperature 1.0 (fitted on dev),
+ *   pieces 0 (else: a subword vocabulary of that many pieces is learnt
+ *   from the training words, tokenizer/subword.h, and every token's
+ *   pieces become inputs, ids after the buckets), pieces_type "unigram" |
+ *   "bpe"
  *
  * Model file sections, "<prefix>.": shape (4 x u64: nwords, bucket, dim,
- * classes), words (u64 hash per word id), E (f32, (nwords + bucket) x
- * dim), W (f32, classes x dim).
+ * classes), words (u64 hash per word id), pieces (the subword vocabulary
+ * as text, tokenizer/subword.h, when pieces > 0), E (f32, (nwords +
+ * bucket + pieces) x dim), W (f32, classes x dim).
  */
 #ifndef TCAT_PIPELINES_FASTTEXT_H
 #define TCAT_PIPELINES_FASTTEXT_H

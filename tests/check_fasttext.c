@@ -128,6 +128,13 @@ START_TEST(test_known_answer_ngrams_chars)
 }
 END_TEST
 
+START_TEST(test_known_answer_pieces)
+{
+    known_answer("{\"epoch\": 20, \"lr\": 0.5, \"pieces\": 40}", 3);
+    known_answer("{\"epoch\": 20, \"lr\": 0.5, \"pieces\": 40, \"pieces_type\": \"bpe\"}", 3);
+}
+END_TEST
+
 START_TEST(test_known_answer_ova) { known_answer("{\"epoch\": 20, \"lr\": 0.5, \"loss\": \"ova\"}", 2); }
 END_TEST
 
@@ -138,7 +145,8 @@ START_TEST(test_deterministic_and_round_trip)
     size_t all[128];
     for (size_t i = 0; i < c.n; i++)
         all[i] = i;
-    const char *params = "{\"epoch\": 5, \"word_ngrams\": 2, \"bucket\": 1000, \"dim\": 8}";
+    const char *params =
+        "{\"epoch\": 5, \"word_ngrams\": 2, \"bucket\": 1000, \"dim\": 8, \"pieces\": 30}";
     tcat_pipeline *a = make(params, 3), *b = make(params, 3);
     float *pa = fit_predict(a, &c, all, c.n, all, c.n);
     float *pb = fit_predict(b, &c, all, c.n, all, c.n);
@@ -210,6 +218,7 @@ Suite *fasttext_suite(void)
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_known_answer_words);
     tcase_add_test(tc, test_known_answer_ngrams_chars);
+    tcase_add_test(tc, test_known_answer_pieces);
     tcase_add_test(tc, test_known_answer_ova);
     tcase_add_test(tc, test_deterministic_and_round_trip);
     tcase_add_test(tc, test_bad_hyperparameters);
