@@ -8,7 +8,8 @@
  *              document per file (hidden files and subfolders skipped;
  *              files in sorted order, so runs are reproducible)
  *   TSV        label<TAB>text, one document per line (text may hold
- *              further tabs); no header
+ *              further tabs); a first line that reads "label<TAB>text"
+ *              (any case) is a header and skipped
  *   CSV        a header naming "label" and "text" columns (any order,
  *              case-insensitive, other columns ignored); RFC 4180
  *              quoting, "" inside quotes, newlines inside quoted fields

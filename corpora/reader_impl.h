@@ -76,6 +76,9 @@ struct tcat_reader {
     const char **lptrs;
     json_t *json;     /* JSONL: the parsed line the text points into */
 
+    /* TSV: a first document was handed out (a header may only come first) */
+    bool tsv_started;
+
     /* CSV */
     bool csv_header_read;
     size_t csv_ncols, csv_label, csv_text;

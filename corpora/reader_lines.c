@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "corpora/reader_impl.h"
 #include "tokenizer/utf8.h"
@@ -34,6 +35,18 @@ static void set_doc(tcat_reader *r, tcat_rawdoc *doc, const char *text, size_t l
 
 /* ---- TSV: label<TAB>text ------------------------------------------------- */
 
+/* True when s[0..n), trimmed of spaces, is word w in any case. */
+static bool is_word(const char *s, size_t n, const char *w)
+{
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+        n--;
+    while (n > 0 && *s == ' ') {
+        s++;
+        n--;
+    }
+    return n == strlen(w) && strncasecmp(s, w, n) == 0;
+}
+
 tcat_status tcat_rd_tsv_next(tcat_reader *r, tcat_rawdoc *doc, bool *done, tcat_error *err)
 {
     tcat_rd_line l;
@@ -41,6 +54,14 @@ tcat_status tcat_rd_tsv_next(tcat_reader *r, tcat_rawdoc *doc, bool *done, tcat_
     if (st != TCAT_OK || *done)
         return st;
     const char *tab = memchr(l.s, '\t', l.len);
+    /* A first line "label<TAB>text" is a header, not a document of the
+     * class "label": spreadsheets export TSV that way. */
+    if (!r->tsv_started && tab && is_word(l.s, (size_t)(tab - l.s), "label") &&
+        is_word(tab + 1, l.len - (size_t)(tab + 1 - l.s), "text")) {
+        r->tsv_started = true;
+        return tcat_rd_tsv_next(r, doc, done, err);
+    }
+    r->tsv_started = true;
     if (!tab)
         return tcat_rd_input_error(err, r->name, l.no,
                                    "no tab on this line: a TSV line reads label<TAB>text");

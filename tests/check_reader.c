@@ -192,6 +192,9 @@ START_TEST(test_tsv)
     /* NUL bytes in the text are passed through */
     p = write_bytes("nul.tsv", "a\tx\0y\n", 6);
     ck_assert_str_eq(read_docs(p, TCAT_FORMAT_TSV, NULL), "a:x0y@1;");
+    /* a first line "label<TAB>text" (any case) is a header; later, a document */
+    p = write_text("h.tsv", "\n Label \tTEXT\r\npos\tgood\nlabel\ttext\n");
+    ck_assert_str_eq(read_docs(p, TCAT_FORMAT_AUTO, NULL), "pos:good@3;label:text@4;");
 }
 END_TEST
 
