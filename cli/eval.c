@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "corpora/corpus.h"
 #include "corpora/labels.h"
 #include "corpora/reader.h"
@@ -15,7 +16,6 @@
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
 
 const char cmd_eval_help[] =
     "usage: tcat eval [OPTIONS] MODEL TEST\n"
@@ -121,28 +121,6 @@ static tcat_status predict_all(const tcat_model *m, const tcat_corpus *c, int th
     free(proba);
     free(idx);
     return st;
-}
-
-/* A JSON string of s, invalid UTF-8 repaired to U+FFFD (jansson refuses
- * it). NULL on OOM. */
-static json_t *json_text(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    size_t len = strlen(s), o = 0;
-    uint8_t *fixed = malloc(3 * len + 1);
-    if (!fixed)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        i += tcat_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-        o += tcat_utf8_encode(cp < 0 ? TCAT_REPLACEMENT_CHAR : cp, fixed + o);
-    }
-    fixed[o] = 0;
-    j = json_string((const char *)fixed);
-    free(fixed);
-    return j;
 }
 
 static void report_unknowns(const char *test, const tcat_metrics *mt, const unknowns *u)
@@ -261,8 +239,8 @@ int cmd_eval(int argc, char **argv)
         report = json_object();
         char *s = NULL;
         if (!metrics || !report ||
-            json_object_set_new(report, "model", json_text(model_path)) ||
-            json_object_set_new(report, "test", json_text(test)) ||
+            json_object_set_new(report, "model", tcat_json_text(model_path)) ||
+            json_object_set_new(report, "test", tcat_json_text(test)) ||
             json_object_set_new(report, "documents", json_integer((json_int_t)corpus.n)) ||
             json_object_update(report, metrics) ||
             !(s = json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(6)))) {

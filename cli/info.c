@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "core/buf.h"
 #include "model/model.h"
 #include "model/modelfile.h"
 #include "pipelines/pipeline.h"
 #include "tokenizer/pretokenize.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
 
 const char cmd_info_help[] =
     "usage: tcat info [OPTIONS] MODEL\n"
@@ -43,28 +43,6 @@ const char cmd_info_help[] =
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* A JSON string of s, invalid UTF-8 repaired to U+FFFD (jansson refuses
- * it). NULL on OOM. */
-static json_t *json_text(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    size_t len = strlen(s), o = 0;
-    uint8_t *fixed = malloc(3 * len + 1);
-    if (!fixed)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        i += tcat_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-        o += tcat_utf8_encode(cp < 0 ? TCAT_REPLACEMENT_CHAR : cp, fixed + o);
-    }
-    fixed[o] = 0;
-    j = json_string((const char *)fixed);
-    free(fixed);
-    return j;
-}
-
 /* The names of the patterns in a pattern table (NAME<TAB>... lines; '#'
  * comments and blank lines skipped), as a JSON array. */
 static json_t *pattern_names(const char *table)
@@ -78,7 +56,7 @@ static json_t *pattern_names(const char *table)
         const char *tab = memchr(p, '\t', len);
         if (len && p[0] != '#' && tab && tab > p) {
             char *name = strndup(p, (size_t)(tab - p));
-            json_t *j = name ? json_text(name) : NULL;
+            json_t *j = name ? tcat_json_text(name) : NULL;
             free(name);
             if (!j || json_array_append_new(a, j)) {
                 json_decref(a);
@@ -293,7 +271,7 @@ static json_t *describe(const tcat_model *m, const char *path)
     }
     size_t K = tcat_model_classes(m);
     for (size_t k = 0; ok && k < K; k++)
-        ok = !json_array_append_new(labels, json_text(tcat_labels_name(m->labels, (int32_t)k)));
+        ok = !json_array_append_new(labels, tcat_json_text(tcat_labels_name(m->labels, (int32_t)k)));
     for (size_t i = 0; ok && i < m->nmembers; i++) {
         const tcat_member *mb = &m->members[i];
         json_t *sizes = tcat_pipeline_describe(mb->p);
@@ -312,7 +290,7 @@ static json_t *describe(const tcat_model *m, const char *path)
         json_decref(sizes);
     }
     if (ok)
-        ok = !json_object_set_new(o, "file", json_text(path)) &&
+        ok = !json_object_set_new(o, "file", tcat_json_text(path)) &&
              !json_object_set_new(o, "size",
                                   json_integer((json_int_t)tcat_mreader_file_size(m->file))) &&
              !json_object_set_new(o, "format_version",

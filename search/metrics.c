@@ -7,6 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "core/json.h"
 #include "tokenizer/utf8.h"
 
 /* ---- metric names ------------------------------------------------------ */
@@ -305,29 +306,6 @@ tcat_status tcat_metrics_print(const tcat_metrics *m, const char *const *names, 
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* A JSON string of s; invalid UTF-8 (which jansson refuses) is repaired
- * with U+FFFD first. NULL on OOM. */
-static json_t *json_label(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    size_t len = strlen(s);
-    uint8_t *fixed = malloc(3 * len + 1);
-    if (!fixed)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        i += tcat_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-        o += tcat_utf8_encode(cp < 0 ? TCAT_REPLACEMENT_CHAR : cp, fixed + o);
-    }
-    fixed[o] = 0;
-    j = json_string((const char *)fixed);
-    free(fixed);
-    return j;
-}
-
 static json_t *json_count(uint64_t v) { return json_integer((json_int_t)v); }
 
 json_t *tcat_metrics_to_json(const tcat_metrics *m, const char *const *names)
@@ -354,12 +332,12 @@ json_t *tcat_metrics_to_json(const tcat_metrics *m, const char *const *names)
         json_t *e = json_object();
         /* append_new and set_new take the value even when they fail. */
         ok = e && json_array_append_new(per, e) == 0 &&
-             json_object_set_new(e, "label", json_label(name)) == 0 &&
+             json_object_set_new(e, "label", tcat_json_text(name)) == 0 &&
              json_object_set_new(e, "precision", json_real(m->precision[c])) == 0 &&
              json_object_set_new(e, "recall", json_real(m->recall[c])) == 0 &&
              json_object_set_new(e, "f1", json_real(m->f1[c])) == 0 &&
              json_object_set_new(e, "support", json_count(m->support[c])) == 0 &&
-             json_array_append_new(labels, json_label(name)) == 0;
+             json_array_append_new(labels, tcat_json_text(name)) == 0;
         json_t *row = ok ? json_array() : NULL;
         ok = row && json_array_append_new(matrix, row) == 0;
         for (size_t p = 0; ok && p < k; p++)
