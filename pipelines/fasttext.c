@@ -39,8 +39,9 @@ typedef struct ftx {
 
 /* ---- hyperparameters ------------------------------------------------------- */
 
-static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
+static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
 {
+    ftx *m = (ftx *)base;
     static const char *const known[] = {"dim", "lr", "epoch", "word_ngrams", "min_count",
                                         "bucket", "minn", "maxn", "loss", "threads",
                                         "temperature", "pieces", "pieces_type", NULL};
@@ -73,8 +74,9 @@ static tcat_status parse(ftx *m, const json_t *p, tcat_error *err)
     return TCAT_OK;
 }
 
-static json_t *effective(const ftx *m)
+static json_t *effective(const tcat_pipeline *base)
 {
+    const ftx *m = (const ftx *)base;
     static const char *const losses[] = {"softmax", "ova"};
     static const char *const ptypes[] = {"unigram", "bpe"};
     return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s}", "dim",
@@ -87,18 +89,11 @@ static json_t *effective(const ftx *m)
                      ptypes[m->pieces_type]);
 }
 
-static tcat_status parse_params(tcat_pipeline *p, const json_t *params, tcat_error *err)
-{
-    return parse((ftx *)p, params, err);
-}
-
-static json_t *effective_params(const tcat_pipeline *p) { return effective((const ftx *)p); }
-
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
                           tcat_error *err)
 {
-    return tcat_pipeline_new(out, sizeof(ftx), &tcat_fasttext_ops, params, nclasses, parse_params,
-                             effective_params, err);
+    return tcat_pipeline_new(out, sizeof(ftx), &tcat_fasttext_ops, params, nclasses, parse,
+                             effective, err);
 }
 
 static void forget(ftx *m)

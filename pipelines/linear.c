@@ -32,8 +32,9 @@ typedef struct linear {
 
 /* ---- hyperparameters ------------------------------------------------------ */
 
-static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
+static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
 {
+    linear *m = (linear *)base;
     static const char *const known[] = {"learner", "C", "word_ngrams", "char_min", "char_max",
                                         "min_df", "max_features", "sublinear_tf", "nb_alpha",
                                         "beta", "max_iter", "temperature", NULL};
@@ -72,8 +73,9 @@ static tcat_status parse(linear *m, const json_t *p, tcat_error *err)
 }
 
 /* The effective hyperparameters as JSON. */
-static json_t *effective(const linear *m)
+static json_t *effective(const tcat_pipeline *base)
 {
+    const linear *m = (const linear *)base;
     static const char *const names[] = {"svm", "nbsvm", "logreg"};
     return json_pack("{s:s, s:f, s:i, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:i, s:f}", "learner",
                      names[m->learner], "C", m->C, "word_ngrams", m->ngrams.word_n, "char_min",
@@ -83,18 +85,11 @@ static json_t *effective(const linear *m)
                      "max_iter", m->max_iter, "temperature", m->temperature);
 }
 
-static tcat_status parse_params(tcat_pipeline *p, const json_t *params, tcat_error *err)
-{
-    return parse((linear *)p, params, err);
-}
-
-static json_t *effective_params(const tcat_pipeline *p) { return effective((const linear *)p); }
-
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
                           tcat_error *err)
 {
-    return tcat_pipeline_new(out, sizeof(linear), &tcat_linear_ops, params, nclasses, parse_params,
-                             effective_params, err);
+    return tcat_pipeline_new(out, sizeof(linear), &tcat_linear_ops, params, nclasses, parse,
+                             effective, err);
 }
 
 static void destroy(tcat_pipeline *p)
