@@ -170,6 +170,44 @@ tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size
     return TCAT_OK;
 }
 
+tcat_status tcat_corpus_copy_doc(tcat_corpus *dst, const tcat_corpus *src, size_t i)
+{
+    size_t a = src->doc_tok[i], b = src->doc_tok[i + 1], nt = b - a;
+    if (dst->n == dst->cap && grow_docs(dst) != TCAT_OK)
+        return TCAT_ERR_NOMEM;
+    if (dst->ntok + nt > dst->tokcap) {
+        size_t cap = dst->tokcap ? dst->tokcap : 4096;
+        while (cap < dst->ntok + nt)
+            cap *= 2;
+        tcat_span *v = realloc(dst->tok, cap * sizeof *v);
+        if (!v)
+            return TCAT_ERR_NOMEM;
+        dst->tok = v;
+        dst->tokcap = cap;
+    }
+    size_t bytes = nt;
+    for (size_t k = a; k < b; k++)
+        bytes += src->tok[k].len;
+    if (tcat_buf_reserve(&dst->text, bytes + 1) != TCAT_OK)
+        return TCAT_ERR_NOMEM;
+    for (size_t k = a; k < b; k++) {
+        if (k == a || !tcat_corpus_glued(src, k))
+            dst->text.data[dst->text.len++] = ' ';
+        dst->tok[dst->ntok++] = (tcat_span){dst->text.len, src->tok[k].len};
+        memcpy(dst->text.data + dst->text.len, src->text.data + src->tok[k].off, src->tok[k].len);
+        dst->text.len += src->tok[k].len;
+    }
+    if (nt == 0)
+        dst->stats.empty++;
+    size_t j = dst->n;
+    dst->label[j] = -1;
+    dst->raw_hash[j] = src->raw_hash[i];
+    dst->doc_tok[j + 1] = dst->ntok;
+    dst->doc_label[j + 1] = dst->nlabels_total;
+    dst->n++;
+    return TCAT_OK;
+}
+
 tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
                              tcat_labels *labels, bool add_labels, tcat_error *err)
 {
@@ -239,4 +277,13 @@ void tcat_corpus_label_counts(const tcat_corpus *c, size_t k, uint64_t *counts)
     for (size_t i = 0; i < c->n; i++)
         if (c->label[i] >= 0 && (size_t)c->label[i] < k)
             counts[c->label[i]]++;
+}
+
+int32_t *tcat_docs_labels(const tcat_docs *d)
+{
+    int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);
+    if (y)
+        for (size_t i = 0; i < d->n; i++)
+            y[i] = d->c->label[tcat_docs_at(d, i)];
+    return y;
 }

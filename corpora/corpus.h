@@ -75,6 +75,11 @@ void tcat_corpus_clear(tcat_corpus *c);
 tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size_t len,
                             const int32_t *labels, size_t nlabels, tcat_error *err);
 
+/* Appends a copy of document i of src (its tokens, unlabelled: label
+ * -1) to dst, e.g. to pool the training text with unlabelled text for
+ * word vectors. dst must not be src. TCAT_ERR_NOMEM. */
+tcat_status tcat_corpus_copy_doc(tcat_corpus *dst, const tcat_corpus *src, size_t i);
+
 /* Reads every document of path (any layout, corpora/reader.h) into c.
  * With add_labels, new label names are added to labels; otherwise they
  * become -1 and are counted in stats.unknown_labels. */
@@ -108,5 +113,19 @@ static inline bool tcat_corpus_glued(const tcat_corpus *c, size_t k)
 /* Documents per label (counts[label] for label ids 0..k-1; unknown
  * labels are not counted). counts has k entries. */
 void tcat_corpus_label_counts(const tcat_corpus *c, size_t k, uint64_t *counts);
+
+/* A view of some documents of a corpus: documents idx[0..n) of c, or
+ * documents 0..n-1 when idx is NULL. Labels are c->label[...]. */
+typedef struct tcat_docs {
+    const tcat_corpus *c;
+    const size_t *idx;
+    size_t n;
+} tcat_docs;
+
+static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx ? d->idx[i] : i; }
+
+/* The first label of each document of d, malloc'd (NULL when out of
+ * memory); the caller frees it. */
+int32_t *tcat_docs_labels(const tcat_docs *d);
 
 #endif

@@ -10,7 +10,10 @@
 
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "embeddings/hashing.h"
+#include "embeddings/table.h"
 #include "embeddings/tensor.h"
+#include "embeddings/wordids.h"
 #include "embeddings/vectors.h"
 #include "pipelines/calibrate.h"
 #include "pipelines/ngrams.h"
@@ -27,11 +30,8 @@ typedef struct ftx {
     double lr, temperature;
     int loss;
     /* fitted */
-    size_t nwords;
-    const uint64_t *words; /* hash of word id i */
-    uint64_t *own_words;
-    uint32_t *slot;        /* lookup: word id + 1, 0 empty */
-    size_t nslots;
+    tcat_wordids vocab;    /* the words with their own rows, ids 0.. */
+    size_t nwords;         /* vocab.n */
     tcat_subword *sub;     /* subword vocabulary when pieces > 0 */
     size_t npieces;        /* its size (byte pieces included) */
     tcat_tensor E, W;      /* (nwords + bucket + npieces) x dim, K x dim */
@@ -98,12 +98,8 @@ static tcat_status create(tcat_pipeline **out, const json_t *params, size_t ncla
 
 static void forget(ftx *m)
 {
-    free(m->own_words);
-    free(m->slot);
-    m->own_words = NULL;
-    m->words = NULL;
-    m->slot = NULL;
-    m->nwords = m->nslots = 0;
+    tcat_wordids_free(&m->vocab);
+    m->nwords = 0;
     tcat_tensor_free(&m->E);
     tcat_tensor_free(&m->W);
     tcat_subword_free(&m->sub);
@@ -117,41 +113,6 @@ static void destroy(tcat_pipeline *p)
 }
 
 /* ---- ids of a document -------------------------------------------------------- */
-
-static size_t slot_of(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 31)) & mask; }
-
-static tcat_status build_index(ftx *m)
-{
-    size_t ns = 16;
-    while (ns < 2 * m->nwords)
-        ns *= 2;
-    free(m->slot);
-    if (!(m->slot = calloc(ns, sizeof *m->slot)))
-        return TCAT_ERR_NOMEM;
-    m->nslots = ns;
-    for (size_t i = 0; i < m->nwords; i++) {
-        size_t s = slot_of(m->words[i], ns - 1);
-        while (m->slot[s])
-            s = (s + 1) & (ns - 1);
-        m->slot[s] = (uint32_t)(i + 1);
-    }
-    return TCAT_OK;
-}
-
-static int64_t word_id(const ftx *m, uint64_t h)
-{
-    if (!m->nslots)
-        return -1;
-    size_t mask = m->nslots - 1, s = slot_of(h, mask);
-    for (;;) {
-        uint32_t id = m->slot[s];
-        if (!id)
-            return -1;
-        if (m->words[id - 1] == h)
-            return id - 1;
-        s = (s + 1) & mask;
-    }
-}
 
 typedef struct idvec {
     uint32_t *v;
@@ -203,8 +164,8 @@ static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *
         v->thcap = nt;
     }
     for (size_t i = 0; i < nt; i++) {
-        v->th[i] = XXH3_64bits_withSeed(c->text.data + t[i].off, t[i].len, TCAT_WORD_SEED);
-        int64_t id = word_id(m, v->th[i]);
+        v->th[i] = tcat_wordids_hash(c->text.data + t[i].off, t[i].len);
+        int64_t id = tcat_wordids_find(&m->vocab, v->th[i]);
         if (id >= 0 && push(v, (uint32_t)id) != TCAT_OK)
             return TCAT_ERR_NOMEM;
     }
@@ -332,11 +293,7 @@ static void step(ftx *m, const uint32_t *ids, size_t n, int32_t y, float lr, flo
                  float *alpha, float *grad)
 {
     size_t dim = (size_t)m->dim, K = m->base.nclasses;
-    memset(h, 0, dim * sizeof *h);
-    for (size_t i = 0; i < n; i++)
-        tcat_axpy(dim, 1.0f, tcat_tensor_row(&m->E, ids[i]), h);
-    for (size_t j = 0; j < dim; j++)
-        h[j] /= (float)n;
+    tcat_emb_bag(&m->E, ids, n, true, h);
     /* scores = W h, shape (K) = (K x dim)(dim) */
     tcat_gemv(false, 1.0f, &m->W, h, 0.0f, alpha);
     if (m->loss == LOSS_SOFTMAX) {
@@ -350,9 +307,7 @@ static void step(ftx *m, const uint32_t *ids, size_t n, int32_t y, float lr, flo
     /* grad = W^T alpha (dim), before W moves; then W += alpha h^T */
     tcat_gemv(true, 1.0f, &m->W, alpha, 0.0f, grad);
     cblas_sger(CblasRowMajor, (int)K, (int)dim, 1.0f, alpha, 1, h, 1, m->W.data, (int)dim);
-    float inv = 1.0f / (float)n;
-    for (size_t i = 0; i < n; i++)
-        tcat_axpy(dim, inv, grad, tcat_tensor_row(&m->E, ids[i]));
+    tcat_emb_bag_add(&m->E, ids, n, 1.0f / (float)n, grad);
 }
 
 typedef struct train_job {
@@ -406,87 +361,6 @@ out:
     idvec_free(&v);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Counts tokens over the training documents and keeps words seen at least
- * min_count times, ids in order of their hashes (deterministic). */
-static tcat_status build_vocab(ftx *m, const tcat_docs *train)
-{
-    size_t ns = 1 << 16, used = 0;
-    uint64_t *key = malloc(ns * sizeof *key);
-    uint32_t *cnt = calloc(ns, sizeof *cnt);
-    if (!key || !cnt) {
-        free(key);
-        free(cnt);
-        return TCAT_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < train->n; i++) {
-        size_t nt, d = tcat_docs_at(train, i);
-        const tcat_span *t = tcat_corpus_tokens(train->c, d, &nt);
-        for (size_t k = 0; k < nt; k++) {
-            if (2 * (used + 1) > ns) { /* grow */
-                size_t n2 = 2 * ns;
-                uint64_t *k2 = malloc(n2 * sizeof *k2);
-                uint32_t *c2 = calloc(n2, sizeof *c2);
-                if (!k2 || !c2) {
-                    free(k2);
-                    free(c2);
-                    free(key);
-                    free(cnt);
-                    return TCAT_ERR_NOMEM;
-                }
-                for (size_t s = 0; s < ns; s++)
-                    if (cnt[s]) {
-                        size_t q = slot_of(key[s], n2 - 1);
-                        while (c2[q])
-                            q = (q + 1) & (n2 - 1);
-                        k2[q] = key[s];
-                        c2[q] = cnt[s];
-                    }
-                free(key);
-                free(cnt);
-                key = k2;
-                cnt = c2;
-                ns = n2;
-            }
-            uint64_t h = XXH3_64bits_withSeed(train->c->text.data + t[k].off, t[k].len,
-                                              TCAT_WORD_SEED);
-            size_t s = slot_of(h, ns - 1);
-            while (cnt[s] && key[s] != h)
-                s = (s + 1) & (ns - 1);
-            if (!cnt[s]) {
-                key[s] = h;
-                used++;
-            }
-            cnt[s]++;
-        }
-    }
-    size_t nw = 0;
-    for (size_t s = 0; s < ns; s++)
-        nw += cnt[s] >= (uint32_t)m->min_count;
-    m->own_words = malloc((nw ? nw : 1) * sizeof *m->own_words);
-    if (!m->own_words) {
-        free(key);
-        free(cnt);
-        return TCAT_ERR_NOMEM;
-    }
-    nw = 0;
-    for (size_t s = 0; s < ns; s++)
-        if (cnt[s] >= (uint32_t)m->min_count)
-            m->own_words[nw++] = key[s];
-    free(key);
-    free(cnt);
-    /* sorted hashes: ids independent of the table's layout */
-    qsort(m->own_words, nw, sizeof *m->own_words, cmp_u64);
-    m->words = m->own_words;
-    m->nwords = nw;
-    return build_index(m);
-}
-
 
 /* A subword vocabulary of m->pieces pieces learnt from the training
  * words (tokenizer/subword.h), whose pieces become inputs too. */
@@ -532,12 +406,7 @@ static tcat_status logits(const ftx *m, const tcat_docs *docs, float *out)
     for (size_t i = 0; i < docs->n && st == TCAT_OK; i++) {
         if ((st = doc_ids(m, docs->c, tcat_docs_at(docs, i), &v)) != TCAT_OK)
             break;
-        memset(h, 0, dim * sizeof *h);
-        for (size_t k = 0; k < v.n; k++)
-            tcat_axpy(dim, 1.0f, tcat_tensor_row(&m->E, v.v[k]), h);
-        if (v.n)
-            for (size_t j = 0; j < dim; j++)
-                h[j] /= (float)v.n;
+        tcat_emb_bag(&m->E, v.v, v.n, true, h);
         tcat_gemv(false, 1.0f, &m->W, h, 0.0f, out + i * K);
     }
     free(h);
@@ -578,7 +447,7 @@ static size_t init_from_vectors(ftx *m, const tcat_docs *train, const tcat_vec *
         const tcat_span *t = tcat_corpus_tokens(train->c, d, &nt);
         for (size_t k = 0; k < nt; k++) {
             const char *w = train->c->text.data + t[k].off;
-            int64_t id = word_id(m, XXH3_64bits_withSeed(w, t[k].len, TCAT_WORD_SEED));
+            int64_t id = tcat_wordids_find(&m->vocab, tcat_wordids_hash(w, t[k].len));
             if (id < 0 || done[id])
                 continue;
             done[id] = 1;
@@ -602,7 +471,8 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     }
     size_t K = p->nclasses, dim = (size_t)m->dim;
     forget(m);
-    tcat_status st = build_vocab(m, train);
+    tcat_status st = tcat_wordids_build(&m->vocab, train, (uint64_t)m->min_count, 0);
+    m->nwords = m->vocab.n;
     if (st == TCAT_OK && m->pieces > 0 && (st = train_pieces(m, train, err)) != TCAT_OK)
         return st;
     if (st == TCAT_OK)
@@ -701,7 +571,7 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
             return st;
     }
     if ((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
-        (st = tcat_pipeline_put(w, prefix, "words", m->words, m->nwords * sizeof *m->words, err)) ||
+        (st = tcat_pipeline_put(w, prefix, "words", m->vocab.hash, m->nwords * sizeof(uint64_t), err)) ||
         (st = tcat_pipeline_put(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
         (st = tcat_pipeline_put(w, prefix, "W", m->W.data, m->W.rows * m->W.cols * sizeof(float), err)))
         return st;
@@ -739,15 +609,12 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
     const float *W = E ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;
     if (!W)
         return st;
-    for (size_t i = 1; i < nw; i++)
-        if (words[i] <= words[i - 1])
-            return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.words' is not sorted", prefix);
-    m->words = words;
+    if ((st = tcat_wordids_view(&m->vocab, words, nw)) != TCAT_OK)
+        return tcat_fail(err, st, st == TCAT_ERR_MODEL ? "section '%s.words' is not sorted"
+                                                       : "out of memory (%s)", prefix);
     m->nwords = nw;
     tcat_tensor_view(&m->E, (float *)E, nw + (size_t)m->bucket + m->npieces, dim);
     tcat_tensor_view(&m->W, (float *)W, K, dim);
-    if (build_index(m) != TCAT_OK)
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     return TCAT_OK;
 }
 

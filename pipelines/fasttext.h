@@ -9,12 +9,12 @@
  * Trained by SGD with a linearly decaying learning rate, the input
  * gradient divided by the number of inputs, as fastText does.
  *
- * Ids: words seen at least min_count times get ids 0..nwords-1 (looked up
- * by the XXH3-64 hash of their bytes, seed 0x74636174, as in
- * pipelines/ngrams.h); a word n-gram (n = 2..word_ngrams) goes to bucket
- * nwords + h % bucket where h folds its words' hashes as in
- * pipelines/ngrams.h; a character n-gram of "<word>" (n = minn..maxn,
- * code points) goes to nwords + XXH3-64(bytes, seed 0x63686172) % bucket.
+ * Ids: words seen at least min_count times get ids 0..nwords-1
+ * (embeddings/wordids.h); a word n-gram (n = 2..word_ngrams) goes to row
+ * nwords + h % bucket, h its hash, and a character n-gram of "<word>"
+ * (n = minn..maxn code points) to nwords + h % bucket, h its char n-gram
+ * hash (both in embeddings/hashing.h). Input layer: the mean of the rows
+ * (embeddings/table.h, tcat_emb_bag).
  *
  * Pretrained vectors (tcat_fit_opts.vectors, `tcat train --vectors`):
  * the rows of the training words start from them (a word the table lacks

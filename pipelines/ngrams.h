@@ -15,8 +15,8 @@
  *                 The hash is XXH3-64 of the n-gram's bytes with seed
  *                 0x63686172 ("char").
  *
- * The functions are fixed and documented because a model file stores
- * hashes, not strings: any build of tcat must compute the same ones.
+ * The hash functions are those of embeddings/hashing.h: a model file
+ * stores hashes, not strings.
  */
 #ifndef TCAT_PIPELINES_NGRAMS_H
 #define TCAT_PIPELINES_NGRAMS_H
@@ -25,24 +25,8 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "embeddings/hashing.h"
 #include "corpora/corpus.h"
-
-#define TCAT_WORD_SEED 0x74636174u /* "tcat" */
-#define TCAT_CHAR_SEED 0x63686172u /* "char" */
-
-/* The splitmix64 finaliser: folds n-gram hashes. */
-static inline uint64_t tcat_hash_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* One fold step: h = mix(h * 0x9E3779B97F4A7C15 + t). */
-static inline uint64_t tcat_hash_fold(uint64_t h, uint64_t t)
-{
-    return tcat_hash_mix(h * 0x9E3779B97F4A7C15ull + t);
-}
 
 typedef struct tcat_ngram_opts {
     int word_n;   /* 0 (no word features) to 3 */

@@ -155,15 +155,6 @@ const void *tcat_pipeline_get(const tcat_mreader *r, const char *prefix, const c
     return data;
 }
 
-int32_t *tcat_docs_labels(const tcat_docs *d)
-{
-    int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);
-    if (y)
-        for (size_t i = 0; i < d->n; i++)
-            y[i] = d->c->label[tcat_docs_at(d, i)];
-    return y;
-}
-
 double tcat_now(void)
 {
     struct timespec ts;

@@ -33,20 +33,6 @@
 #include "corpora/corpus.h"
 #include "model/modelfile.h"
 
-/* A view of some documents of a corpus: documents idx[0..n) of c, or
- * documents 0..n-1 when idx is NULL. Labels are c->label[...]. */
-typedef struct tcat_docs {
-    const tcat_corpus *c;
-    const size_t *idx;
-    size_t n;
-} tcat_docs;
-
-static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx ? d->idx[i] : i; }
-
-/* The first label of each document of d, malloc'd (NULL when out of
- * memory); the caller frees it. */
-int32_t *tcat_docs_labels(const tcat_docs *d);
-
 /* What fit may use besides the data. */
 typedef struct tcat_fit_opts {
     int threads;            /* >= 1 */

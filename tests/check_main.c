@@ -25,6 +25,7 @@ int main(void)
     srunner_add_suite(sr, fasttext_suite());
     srunner_add_suite(sr, embeddings_suite());
     srunner_add_suite(sr, subword_suite());
+    srunner_add_suite(sr, layers_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

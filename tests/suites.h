@@ -24,5 +24,6 @@ Suite *fasttext_suite(void);
 Suite *embeddings_suite(void);
 
 Suite *subword_suite(void);
+Suite *layers_suite(void);
 
 #endif
