@@ -12,6 +12,7 @@
 #include "core/cache.h"
 #include "core/version.h"
 #include "corpora/corpus.h"
+#include "corpora/linereader.h"
 #include "corpora/split.h"
 #include "embeddings/vectors.h"
 #include "model/model.h"
@@ -37,10 +38,11 @@ const char cmd_train_help[] =
     "  --time DURATION      time budget: 90s, 5m, 1h, or seconds [5m]\n"
     "  --trials N           try at most N candidates (deterministic) [all]\n"
     "  --models LIST        model families to search, comma-separated: linear,\n"
-    "                       fasttext (cnn and rnn are not built yet) [all]\n"
+    "                       fasttext, cnn, rnn [all]\n"
     "  --params JSON        fit this one candidate instead of searching: the\n"
     "                       hyperparameters of the one family named by --models\n"
-    "                       (see pipelines/linear.h, pipelines/fasttext.h), e.g.\n"
+    "                       (see pipelines/linear.h, fasttext.h, cnn.h, rnn.h),\n"
+    "                       e.g.\n"
     "                       --models fasttext --params '{\"epoch\":25,\"lr\":0.5}'\n"
     "  --metric NAME        macro-f1, micro-f1, accuracy, weighted-f1 [macro-f1]\n"
     "  --threads N          threads [all cores]\n"
@@ -55,8 +57,12 @@ const char cmd_train_help[] =
     "                       score on DEV (or on the held-out documents); else\n"
     "                       keep it and exit 6. Fair when DEV is new to both\n"
     "  --vectors FILE.vec   pretrained word vectors (.vec text or word2vec binary)\n"
-    "                       to start the fastText-style models from; their\n"
-    "                       words go through the tokenizer's normalisation\n"
+    "                       to start the fastText-style, CNN and recurrent models\n"
+    "                       from; their words go through the tokenizer's\n"
+    "                       normalisation\n"
+    "  --unlabeled FILE     more text without labels, one document per line, for\n"
+    "                       the in-domain word vectors (skip-gram) the CNN and\n"
+    "                       recurrent models can start from\n"
     "  -q, --quiet          print errors only\n"
     "  -v, --verbose        print each candidate as it finishes\n"
     "  -h, --help           this text\n"
@@ -77,6 +83,7 @@ typedef struct options {
     const char *families[8]; /* --models, NULL-ended; families[0] NULL: all */
     const char *params;      /* --params */
     const char *vectors;     /* --vectors */
+    const char *unlabeled;   /* --unlabeled */
 } options;
 
 static tcat_status parse_duration(const char *s, double *out)
@@ -144,6 +151,23 @@ static long int_param(const json_t *p, const char *key)
 static void summarize(const char *family, const json_t *p, char *buf, size_t size)
 {
     int n;
+    if (strcmp(family, "cnn") == 0 || strcmp(family, "rnn") == 0) {
+        char enc[64];
+        if (strcmp(family, "cnn") == 0) {
+            const json_t *w = json_object_get(p, "widths");
+            int m = snprintf(enc, sizeof enc, "%ld maps x", int_param(p, "maps"));
+            for (size_t i = 0; i < json_array_size(w) && m > 0 && (size_t)m < sizeof enc; i++)
+                m += snprintf(enc + m, sizeof enc - (size_t)m, "%s%lld", i ? "," : " ",
+                              (long long)json_integer_value(json_array_get(w, i)));
+        } else
+            snprintf(enc, sizeof enc, "%s %ld x%ld",
+                     json_string_value(json_object_get(p, "cell")), int_param(p, "hidden"),
+                     int_param(p, "layers"));
+        snprintf(buf, size, "%s, dim %ld %s %s, %ld epochs", enc, int_param(p, "dim"),
+                 json_string_value(json_object_get(p, "init")),
+                 json_string_value(json_object_get(p, "mode")), int_param(p, "epochs"));
+        return;
+    }
     if (strcmp(family, "linear") == 0)
         n = snprintf(buf, size, "%-6s C=%-5g word 1-%ld",
                      json_string_value(json_object_get(p, "learner")),
@@ -303,6 +327,28 @@ static void progress(void *ctx, size_t i, const tcat_candidate *c)
 #define CV_MAX_TOKENS 2000000
 #define CV_FOLDS 5
 
+/* Text without labels, one document per line; a line longer than the
+ * reader's window comes in pieces, each a document (fine for word
+ * vectors, which only look at nearby words). */
+static tcat_status read_unlabeled(const char *path, tcat_tok *tok, tcat_corpus *c,
+                                  tcat_error *err)
+{
+    tcat_lines *l;
+    tcat_status st = tcat_lines_open(&l, path, 0, err);
+    if (st != TCAT_OK)
+        return st;
+    for (;;) {
+        tcat_piece p;
+        bool done;
+        if ((st = tcat_lines_next(l, &p, &done, err)) != TCAT_OK || done)
+            break;
+        if (p.len && (st = tcat_corpus_add(c, tok, p.data, p.len, NULL, 0, err)) != TCAT_OK)
+            break;
+    }
+    tcat_lines_close(&l);
+    return st;
+}
+
 static int run(options *o)
 {
     tcat_error err = {0};
@@ -322,6 +368,8 @@ static int run(options *o)
     tcat_plan plan = {0};
     tcat_search search = {0};
     tcat_vec *vectors = NULL;
+    tcat_corpus unlabeled;
+    tcat_corpus_init(&unlabeled);
     tcat_model *model = NULL;
     json_t *board = NULL;
     int code = 0;
@@ -416,11 +464,17 @@ static int run(options *o)
         say(o, 1, "%s: %zu vectors of dimension %zu", o->vectors, tcat_vec_count(vectors),
             tcat_vec_dim(vectors));
     }
+    if (o->unlabeled) {
+        if ((st = read_unlabeled(o->unlabeled, tok, &unlabeled, &err)) != TCAT_OK)
+            goto fail;
+        say(o, 1, "%s: %zu documents, %zu tokens (unlabelled)", o->unlabeled, unlabeled.n,
+            unlabeled.ntok);
+    }
     tcat_search_opts so = {t0, o->budget, o->trials > 0 ? (size_t)o->trials : 0, o->metric,
                            o->threads, o->seed, o->max_members,
                            o->families[0] ? o->families : NULL,
-                           o->params ? o->families[0] : NULL, o->params, vectors, progress,
-                           o};
+                           o->params ? o->families[0] : NULL, o->params, vectors,
+                           o->unlabeled ? &unlabeled : NULL, progress, o};
     if ((st = tcat_search_run(&search, &so, &plan, K, &err)) != TCAT_OK)
         goto fail;
     size_t tried = 0;
@@ -525,6 +579,7 @@ out:
     tcat_search_free(&search);
     tcat_plan_free(&plan);
     tcat_vec_free(&vectors);
+    tcat_corpus_free(&unlabeled);
     json_decref(board);
     tcat_model_free(&model);
     free(keep);
@@ -540,7 +595,7 @@ out:
 int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
-           O_REPORT, O_PROMOTE, O_VECTORS, O_MAX_MEMBERS, O_PARAMS };
+           O_REPORT, O_PROMOTE, O_VECTORS, O_UNLABELED, O_MAX_MEMBERS, O_PARAMS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -552,7 +607,8 @@ int cmd_train(int argc, char **argv)
         {"promote-if-better", no_argument, NULL, O_PROMOTE},
         {"max-members", required_argument, NULL, O_MAX_MEMBERS},
         {"params", required_argument, NULL, O_PARAMS},
-        {"vectors", required_argument, NULL, O_VECTORS}, {"quiet", no_argument, NULL, 'q'},
+        {"vectors", required_argument, NULL, O_VECTORS},
+        {"unlabeled", required_argument, NULL, O_UNLABELED}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
     };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -583,19 +639,14 @@ int cmd_train(int argc, char **argv)
             char *list = strdup(optarg), *save = NULL;
             size_t nf = 0;
             for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                const char *known = !strcmp(t, "linear") ? "linear"
-                                    : !strcmp(t, "fasttext") ? "fasttext" : NULL;
-                if (known) {
+                const tcat_pipeline_ops *fam = tcat_pipeline_family(t);
+                if (fam) {
                     if (nf < 7)
-                        o.families[nf++] = known;
+                        o.families[nf++] = fam->family;
                     continue;
                 }
-                bool later = !strcmp(t, "cnn") || !strcmp(t, "rnn");
-                int r = later ? (cli_error("train", "--models: the %s family is not built yet in "
-                                                    "this version; use linear, fasttext", t),
-                                 TCAT_EXIT_FAILURE)
-                              : cli_usage_error("train", "--models: unknown family '%s' "
-                                                         "(linear, fasttext, cnn, rnn)", t);
+                int r = cli_usage_error("train", "--models: unknown family '%s' "
+                                                 "(linear, fasttext, cnn, rnn)", t);
                 free(list);
                 return r;
             }
@@ -635,6 +686,7 @@ int cmd_train(int argc, char **argv)
             break;
         }
         case O_VECTORS: o.vectors = optarg; break;
+        case O_UNLABELED: o.unlabeled = optarg; break;
         case 'q': o.verbosity = 0; break;
         case 'v': o.verbosity = 2; break;
         case ':': return cli_usage_error("train", "option '%s' needs a value", argv[optind - 1]);

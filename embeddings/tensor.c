@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <cblas.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,9 +79,23 @@ void tcat_gemm(bool trans_a, bool trans_b, float alpha, const tcat_tensor *A,
     size_t kb = trans_b ? B->cols : B->rows, n = trans_b ? B->rows : B->cols;
     assert(k == kb && C->rows == m && C->cols == n);
     (void)kb;
+    tcat_sgemm(trans_a, trans_b, m, n, k, alpha, A->data, A->cols, B->data, B->cols, beta,
+               C->data, C->cols);
+}
+
+static pthread_mutex_t sgemm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void tcat_sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
+                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                size_t ldc)
+{
+    if (M == 0 || N == 0)
+        return;
+    pthread_mutex_lock(&sgemm_lock);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, A->data,
-                (int)A->cols, B->data, (int)B->cols, beta, C->data, (int)C->cols);
+                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+                B, (int)ldb, beta, C, (int)ldc);
+    pthread_mutex_unlock(&sgemm_lock);
 }
 
 void tcat_gemv(bool trans, float alpha, const tcat_tensor *A, const float *x, float beta,

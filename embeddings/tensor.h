@@ -50,8 +50,18 @@ static inline float *tcat_tensor_row(const tcat_tensor *t, size_t i)
     return t->data + i * t->cols;
 }
 
+/* C (M x N) = alpha op(A) op(B) + beta C on row-major arrays with leading
+ * dimensions lda, ldb, ldc: cblas_sgemm, called under one process-wide
+ * lock. Debian's serial OpenBLAS (the build tcat links, see the Makefile)
+ * is compiled without USE_LOCKING: two threads in sgemm at once share its
+ * packing buffers and get wrong products (measured: up to 1e-3 of the
+ * results wrong with 2 threads). Every sgemm of tcat goes through here. */
+void tcat_sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
+                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                size_t ldc);
+
 /* C (m x n) = alpha * op(A) op(B) + beta * C, op transposing when trans_*.
- * A thin wrapper over cblas_sgemm with the shapes checked by assert. */
+ * tcat_sgemm with the shapes checked by assert. */
 void tcat_gemm(bool trans_a, bool trans_b, float alpha, const tcat_tensor *A,
                const tcat_tensor *B, float beta, tcat_tensor *C);
 

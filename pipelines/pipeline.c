@@ -5,15 +5,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "pipelines/cnn.h"
 #include "pipelines/fasttext.h"
 #include "pipelines/linear.h"
+#include "pipelines/rnn.h"
 
 static const tcat_pipeline_ops *const families[] = {
     &tcat_linear_ops,
     &tcat_fasttext_ops,
+    &tcat_cnn_ops,
+    &tcat_rnn_ops,
 };
 
-static const char *const family_names[] = {"linear", "fasttext", NULL};
+static const char *const family_names[] = {"linear", "fasttext", "cnn", "rnn", NULL};
 
 const tcat_pipeline_ops *tcat_pipeline_family(const char *name)
 {

@@ -25,6 +25,7 @@
 #define TCAT_PIPELINES_PIPELINE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,12 +45,18 @@ typedef struct tcat_fit_opts {
     const struct tcat_vec *vectors; /* pretrained word vectors
                              * (embeddings/vectors.h) for the families
                              * that embed words, or NULL */
+    const tcat_corpus *unlabeled; /* more text without labels (`tcat train
+                             * --unlabeled`) for in-domain word vectors,
+                             * or NULL */
 } tcat_fit_opts;
 
 typedef struct tcat_pipeline tcat_pipeline;
 
 typedef struct tcat_pipeline_ops {
     const char *family;
+    /* fit chooses by dev (early stopping), not only calibrates on it: a
+     * search must give it documents other than those it scores on */
+    bool dev_selects;
     tcat_status (*create)(tcat_pipeline **out, const json_t *params, size_t nclasses,
                           tcat_error *err);
     tcat_status (*fit)(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,

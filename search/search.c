@@ -164,6 +164,35 @@ static double pool_score(const tcat_plan *plan, const float *proba, size_t K, tc
 
 /* ---- the search ------------------------------------------------------------- */
 
+/* For a family that early-stops on dev: 10% of fit (stratified) held out
+ * as its dev, so the documents the candidate is scored on never choose its
+ * epochs. *idx owns both lists. */
+static tcat_status inner_split(const tcat_docs *fit, uint64_t seed, tcat_docs *train,
+                               tcat_docs *dev, size_t **idx)
+{
+    int32_t *y = tcat_docs_labels(fit);
+    size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
+    *idx = malloc((fit->n ? fit->n : 1) * sizeof **idx);
+    tcat_status st = y && *idx ? tcat_split_holdout(y, fit->n, 0.1, seed ^ 0x696e6e6572ull, &keep,
+                                                    &nkeep, &held, &nheld)
+                               : TCAT_ERR_NOMEM;
+    if (st == TCAT_OK) {
+        for (size_t i = 0; i < nkeep; i++)
+            (*idx)[i] = tcat_docs_at(fit, keep[i]);
+        for (size_t i = 0; i < nheld; i++)
+            (*idx)[nkeep + i] = tcat_docs_at(fit, held[i]);
+        *train = (tcat_docs){fit->c, *idx, nkeep};
+        *dev = (tcat_docs){fit->c, *idx + nkeep, nheld};
+    } else {
+        free(*idx);
+        *idx = NULL;
+    }
+    free(y);
+    free(keep);
+    free(held);
+    return st;
+}
+
 /* Fits candidate i on every pair of the plan; its pool probabilities go
  * to c->proba. */
 static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
@@ -180,27 +209,44 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
         json_decref(params);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
-    double log_t = 0;
+    double log_t = 0, epochs = 0;
     size_t row = 0;
     tcat_status st = TCAT_OK;
+    const tcat_pipeline_ops *ops = tcat_pipeline_family(c->family);
     for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
         tcat_pipeline *p = NULL;
         tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.85, NULL, cache,
-                            o->vectors};
+                            o->vectors, o->unlabeled};
+        tcat_docs fit = plan->fit[f], dev = plan->eval[f];
+        size_t *inner = NULL;
+        if (ops && ops->dev_selects && (st = inner_split(&plan->fit[f], o->seed, &fit, &dev,
+                                                         &inner)) != TCAT_OK) {
+            st = tcat_fail(err, st, "out of memory");
+            break;
+        }
         st = tcat_pipeline_create(&p, c->family, params, K, err);
         if (st == TCAT_OK)
-            st = tcat_pipeline_fit(p, &plan->fit[f], &plan->eval[f], &fo, err);
+            st = tcat_pipeline_fit(p, &fit, &dev, &fo, err);
+        free(inner);
         if (st == TCAT_OK)
             st = tcat_pipeline_predict_proba(p, &plan->eval[f], c->proba + row * K, o->threads,
                                              err);
         if (st == TCAT_OK) {
             const json_t *t = json_object_get(tcat_pipeline_params(p), "temperature");
+            const json_t *ep = json_object_get(tcat_pipeline_params(p), "epochs");
             log_t += log(t ? json_number_value(t) : 1.0);
+            epochs += ep ? json_number_value(ep) : 0;
             if (f == plan->npairs - 1) {
+                /* the refit uses the folds' mean temperature (geometric)
+                 * and, for early-stopped families, their mean best epoch */
                 c->params = json_deep_copy(tcat_pipeline_params(p));
                 if (c->params)
                     json_object_set_new(c->params, "temperature",
                                         json_real(exp(log_t / (double)plan->npairs)));
+                if (c->params && ep)
+                    json_object_set_new(c->params, "epochs",
+                                        json_integer((json_int_t)fmax(
+                                            1, floor(epochs / (double)plan->npairs + 0.5))));
             }
         }
         row += plan->eval[f].n;
@@ -370,7 +416,7 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
     tcat_cache *cache = NULL;
     if (tcat_cache_new(&cache) != TCAT_OK)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, cache, o->vectors};
+    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, cache, o->vectors, o->unlabeled};
     tcat_status st = TCAT_OK;
     for (size_t i = 0; i < s->ncand && st == TCAT_OK; i++) {
         const tcat_candidate *c = &s->cands[i];

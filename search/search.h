@@ -58,6 +58,7 @@ typedef struct tcat_search_opts {
      * the family and its hyperparameters as JSON text */
     const char *fixed_family, *fixed_params;
     const struct tcat_vec *vectors; /* pretrained vectors, or NULL */
+    const tcat_corpus *unlabeled;   /* text without labels for word vectors, or NULL */
     /* called after each candidate (for progress lines), may be NULL */
     void (*progress)(void *ctx, size_t i, const tcat_candidate *c);
     void *ctx;

@@ -82,7 +82,7 @@ static float *fit_predict(tcat_pipeline *p, const tcat_corpus *c, const size_t *
                           const size_t *te, size_t nte)
 {
     tcat_docs train = {c, tr, ntr}, test = {c, te, nte};
-    tcat_fit_opts o = {1, 42, 0, NULL, NULL, NULL};
+    tcat_fit_opts o = {.threads = 1, .seed = 42};
     tcat_error err = {0};
     ck_assert_msg(tcat_pipeline_fit(p, &train, &test, &o, &err) == TCAT_OK, "%s", err.msg);
     float *pr = malloc(nte * p->nclasses * sizeof *pr);

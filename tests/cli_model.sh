@@ -262,14 +262,27 @@ if cmp -s "$M" "$T/prod.tcat"; then ok; else fail "train --promote-if-better rep
 run train "$T/train.tsv" -o "$T/prod.tcat" --dev "$T/train.tsv" --trials 2 --promote-if-better -q
 expect_rc "train --promote-if-better with good data" 0
 
+# the neural families end to end: train (with unlabelled text for the
+# in-domain vectors), info, predict through a pipe
+cut -f2 "$T/train.tsv" >"$T/unlabeled.txt"
+run train "$T/train.tsv" -o "$T/cnn.tcat" --models cnn --unlabeled "$T/unlabeled.txt" \
+    --params '{"dim":8,"maps":4,"epochs":2,"init":"skipgram"}' --seed 3
+expect_rc "train --models cnn --unlabeled" 0
+expect_err_has "train --unlabeled: counted" "(unlabelled)"
+run info "$T/cnn.tcat"
+expect_out_has "info: the cnn member" "cnn"
+run train "$T/train.tsv" -o "$T/rnn.tcat" --models rnn --params '{"dim":8,"hidden":4,"epochs":2}'
+expect_rc "train --models rnn" 0
+head -5 "$T/unlabeled.txt" | "$TCAT" predict "$T/rnn.tcat" >"$T/out" 2>"$T/err"
+if [ "$(wc -l <"$T/out")" -eq 5 ]; then ok; else fail "predict with an rnn model: $(cat "$T/err")"; fi
+run train "$T/train.tsv" -o "$T/x.tcat" --unlabeled "$T/nonexistent.txt" --models rnn
+expect_rc "train --unlabeled missing file" 4
+
 # refusals
 printf 'a\tone text\na\tanother text\n' >"$T/one.tsv"
 run train "$T/one.tsv" -o "$T/one.tcat"
 expect_rc "train: one class" 3
 expect_err_has "train: one class, said" "at least two classes"
-run train "$T/train.tsv" --models cnn -o "$T/x.tcat"
-expect_rc "train --models cnn (not built)" 1
-expect_err_has "train --models cnn" "not built yet"
 run train "$T/train.tsv" --models bogus -o "$T/x.tcat"
 expect_usage "train --models bogus"
 run train "$T/train.tsv" --models fasttext --params '{"colour":1}' -o "$T/x.tcat"

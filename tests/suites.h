@@ -25,5 +25,8 @@ Suite *embeddings_suite(void);
 
 Suite *subword_suite(void);
 Suite *layers_suite(void);
+Suite *recurrent_suite(void);
+Suite *conv_suite(void);
+Suite *neural_suite(void);
 
 #endif

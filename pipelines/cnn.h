@@ -1,0 +1,29 @@
+/*
+ * pipelines/cnn.h — the convolutional family ("cnn").
+ *
+ * Kim (2014), "Convolutional Neural Networks for Sentence
+ * Classification": word embeddings, convolutions of several widths with
+ * ReLU and max-over-time pooling (embeddings/conv.h), dropout and a
+ * softmax, trained by Adadelta with Kim's max-norm constraint. Everything
+ * but the encoder is shared with the recurrent family: pipelines/neural.h
+ * (vocabulary, embedding init and modes, training, early stopping, model
+ * sections).
+ *
+ * Hyperparameters (JSON keys, defaults as Kim's CNN-rand unless said):
+ *   widths [3, 4, 5], maps 100 (feature maps per width),
+ *   dim 300, min_count 1, max_words 200000, max_len 400 (tokens kept per
+ *   document), init "random", mode "nonstatic", dropout 0.5,
+ *   optimizer "adadelta", lr 1.0, batch 50, epochs 25, patience 5,
+ *   clip 0, max_norm 3, threads 1.
+ * CNN-static / non-static / multichannel: init "pretrained" (with
+ * `--vectors`) or "skipgram", and mode "static" / "nonstatic" /
+ * "multichannel".
+ */
+#ifndef TCAT_PIPELINES_CNN_H
+#define TCAT_PIPELINES_CNN_H
+
+#include "pipelines/pipeline.h"
+
+extern const tcat_pipeline_ops tcat_cnn_ops;
+
+#endif

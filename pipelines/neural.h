@@ -1,0 +1,106 @@
+/*
+ * pipelines/neural.h — what the CNN and recurrent families share.
+ *
+ * A document is read as a sequence of word ids; an embedding layer turns
+ * it into a matrix (embeddings/table.h), a sequence encoder
+ * (embeddings/encoder.h: convolutions, or a bidirectional GRU/LSTM) into
+ * one feature vector, dropout and a linear layer with a softmax into
+ * class probabilities. The families "cnn" (pipelines/cnn.c) and "rnn"
+ * (pipelines/rnn.c) differ only in the encoder and in their defaults;
+ * everything else is here:
+ *
+ *   vocabulary  words of the training documents seen >= min_count times
+ *               (embeddings/wordids.h, at most max_words), ids 0..n-1; row
+ *               n is the unknown word, which words under min_count train.
+ *   length      documents longer than max_len tokens keep their first
+ *               max_len (truncation, the documented limit).
+ *   embeddings  init "random" (uniform in [-0.25, 0.25), Kim's choice),
+ *               "pretrained" (the --vectors file, tcat_fit_opts.vectors;
+ *               words it lacks stay random), or "skipgram" (in-domain
+ *               vectors: embeddings/word2vec.h on the training text and
+ *               tcat_fit_opts.unlabeled). Without vectors "pretrained"
+ *               falls back to "skipgram". mode "static" (frozen),
+ *               "nonstatic" (fine-tuned) or "multichannel" (a frozen and a
+ *               fine-tuned copy side by side: the encoder sees 2 x dim).
+ *   training    mini-batches of `batch` documents in a random order,
+ *               padded to the longest in the batch; softmax cross-entropy
+ *               (class weights from tcat_fit_opts) averaged over the
+ *               batch; dropout on the features; optimiser "adadelta",
+ *               "adam" or "sgd" (embeddings/optim.h) for the encoder, the
+ *               output layer and the touched embedding rows; gradient
+ *               norm clipped to `clip` (0: never); output rows held to L2
+ *               norm max_norm (0: never; Kim's constraint, s = 3).
+ *   stopping    after each epoch the dev documents (when there are any) are
+ *               scored by macro-F1; the best epoch's weights are kept and
+ *               training stops after `patience` epochs without a better
+ *               one, or at the deadline. The effective "epochs" becomes
+ *               the best epoch, so a refit on all the data (no dev) trains
+ *               just as long. Temperature calibration on dev as the other
+ *               families.
+ *   threads     each batch is split across `threads` threads (each its own
+ *               encoder workspace and gradient), the gradients summed in
+ *               thread order: the same model for a seed and thread count.
+ *
+ * Shared hyperparameters (JSON keys; defaults per family, in its header):
+ *   dim, min_count, max_words, max_len, init "random" | "pretrained" |
+ *   "skipgram", mode "static" | "nonstatic" | "multichannel", dropout,
+ *   optimizer "adadelta" | "adam" | "sgd", lr, batch, epochs, patience,
+ *   clip, max_norm, threads, temperature (fitted on dev).
+ *
+ * Model file sections, "<prefix>.": shape (u64 x 5: nwords, dim, channels,
+ * encoder parameters, classes), words (u64 hash per word id), E (f32,
+ * (nwords + 1) x dim, the tuned table), S (the frozen table, multichannel
+ * only), theta (f32, the encoder's parameters), out (f32, classes x
+ * (features + 1): each row the weights then the bias).
+ */
+#ifndef TCAT_PIPELINES_NEURAL_H
+#define TCAT_PIPELINES_NEURAL_H
+
+#include <jansson.h>
+
+#include "core/status.h"
+#include "embeddings/encoder.h"
+#include "pipelines/pipeline.h"
+
+/* A family's defaults for the shared hyperparameters. */
+typedef struct tcat_neural_defaults {
+    long dim, min_count, max_words, max_len, batch, epochs, patience;
+    double dropout, lr, clip, max_norm;
+    const char *init, *mode, *optimizer;
+} tcat_neural_defaults;
+
+/* What a family adds to the shared machinery. */
+typedef struct tcat_neural_family {
+    const tcat_pipeline_ops *ops;
+    tcat_neural_defaults defaults;
+    const char *const *extra_keys;    /* the family's own keys, NULL-ended */
+    /* Parses the family's own keys of params into its object (the bytes
+     * after struct tcat_neural); TCAT_ERR_USAGE naming a bad one. */
+    tcat_status (*parse)(void *self, const json_t *params, tcat_error *err);
+    json_t *(*effective)(const void *self); /* its own keys, effective values */
+    /* The encoder for inputs of in_dim floats per token. */
+    tcat_status (*encoder)(const void *self, size_t in_dim, tcat_encoder **out, tcat_error *err);
+    size_t self_size;                 /* bytes of the family's own part */
+} tcat_neural_family;
+
+/* The pipeline operations, shared: each family's tcat_pipeline_ops points
+ * its create at a function calling tcat_neural_create with its
+ * tcat_neural_family, and every other operation at these. */
+tcat_status tcat_neural_create(tcat_pipeline **out, const tcat_neural_family *fam,
+                               const json_t *params, size_t nclasses, tcat_error *err);
+tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
+                            const tcat_fit_opts *o, tcat_error *err);
+tcat_status tcat_neural_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
+                                      float *proba, int threads, tcat_cache *cache,
+                                      tcat_error *err);
+tcat_status tcat_neural_save(const tcat_pipeline *p, tcat_mwriter *w, const char *prefix,
+                             tcat_error *err);
+tcat_status tcat_neural_load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
+                             tcat_error *err);
+json_t *tcat_neural_describe(const tcat_pipeline *p);
+void tcat_neural_destroy(tcat_pipeline *p);
+
+/* The family's own part of a neural pipeline (what its parse filled). */
+void *tcat_neural_self(const tcat_pipeline *p);
+
+#endif
