@@ -18,6 +18,7 @@ tcat_status tcat_tensor_alloc(tcat_tensor *t, size_t rows, size_t cols)
     if (!d)
         return TCAT_ERR_NOMEM;
     t->data = d;
+    t->block = d;
     t->rows = rows;
     t->cols = cols;
     t->own = true;
@@ -30,12 +31,15 @@ tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols)
     if (cols && rows > SIZE_MAX / sizeof(float) / cols)
         return TCAT_ERR_NOMEM;
     size_t bytes = rows * cols * sizeof(float);
-    bytes = (bytes + 63) / 64 * 64;
-    float *d = aligned_alloc(64, bytes ? bytes : 64);
-    if (!d)
+    if (bytes > SIZE_MAX - 64)
         return TCAT_ERR_NOMEM;
-    memset(d, 0, bytes ? bytes : 64);
-    t->data = d;
+    /* calloc, not aligned_alloc + memset: fresh mmap'd pages are zero
+     * already and stay untouched; aligned by hand */
+    void *block = calloc(1, bytes + 64);
+    if (!block)
+        return TCAT_ERR_NOMEM;
+    t->data = (float *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    t->block = block;
     t->rows = rows;
     t->cols = cols;
     t->own = true;
@@ -53,7 +57,7 @@ void tcat_tensor_view(tcat_tensor *t, float *data, size_t rows, size_t cols)
 void tcat_tensor_free(tcat_tensor *t)
 {
     if (t->own)
-        free(t->data);
+        free(t->block);
     memset(t, 0, sizeof *t);
 }
 

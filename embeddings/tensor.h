@@ -28,9 +28,13 @@ typedef struct tcat_tensor {
     float *data;
     size_t rows, cols;
     bool own;
+    void *block;  /* what to free when owned (data is aligned inside it) */
 } tcat_tensor;
 
-/* A zeroed rows x cols tensor. TCAT_ERR_NOMEM (also on size overflow). */
+/* A zeroed rows x cols tensor. TCAT_ERR_NOMEM (also on size overflow).
+ * Zeroed by calloc: a big tensor's pages stay untouched (and cost
+ * neither time nor memory) until written, so a table of two million
+ * hashed buckets that a small corpus barely touches is nearly free. */
 tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols);
 
 /* The same without zeroing, for a tensor about to be filled whole (the

@@ -318,6 +318,7 @@ typedef struct train_job {
     size_t T;
     uint64_t total;     /* tokens over all epochs */
     uint64_t done_base; /* tokens before this epoch */
+    const double *cw;   /* class weights, or NULL */
     double deadline;
     tcat_status *sts;
 } train_job;
@@ -350,6 +351,8 @@ static void train_part(void *ctx, int t)
             continue;
         double progress = (double)done / (double)(j->total ? j->total : 1);
         float lr = (float)(m->lr * (1.0 - (progress < 1 ? progress : 1)));
+        if (j->cw) /* a weighted loss: its gradient scales with the weight */
+            lr *= (float)j->cw[j->y[i]];
         step(m, v.v, v.n, j->y[i], lr, h, alpha, grad);
         if (j->deadline > 0 && (r & 255) == 0 && tcat_now() > j->deadline)
             break;
@@ -476,7 +479,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     if (st == TCAT_OK && m->pieces > 0 && (st = train_pieces(m, train, err)) != TCAT_OK)
         return st;
     if (st == TCAT_OK)
-        st = tcat_tensor_alloc(&m->E, m->nwords + (size_t)m->bucket + m->npieces, dim);
+        st = tcat_tensor_init(&m->E, m->nwords + (size_t)m->bucket + m->npieces, dim);
     if (st == TCAT_OK)
         st = tcat_tensor_init(&m->W, K, dim);
     if (st != TCAT_OK)
@@ -484,7 +487,14 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
                          m->nwords, m->bucket, dim);
     tcat_rng rng;
     tcat_rng_seed(&rng, o->seed ^ 0x66747874u);
-    tcat_tensor_uniform(&m->E, 1.0f / (float)dim, &rng);
+    /* words and pieces start small and random; hashed buckets start at 0
+     * (their pages untouched until a gradient reaches them), so a bucket
+     * no training n-gram fell into adds nothing at predict time */
+    tcat_tensor part;
+    tcat_tensor_view(&part, m->E.data, m->nwords, dim);
+    tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
+    tcat_tensor_view(&part, tcat_tensor_row(&m->E, m->nwords + (size_t)m->bucket), m->npieces, dim);
+    tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
     if (o->vectors)
         init_from_vectors(m, train, o->vectors);
     int32_t *y = tcat_docs_labels(train);
@@ -503,7 +513,8 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
         tokens += train->c->doc_tok[d + 1] - train->c->doc_tok[d];
         order[i] = i;
     }
-    train_job job = {m, train, y, order, T, tokens * (uint64_t)m->epoch, 0, o->deadline, sts};
+    train_job job = {m, train, y, order, T, tokens * (uint64_t)m->epoch, 0, o->class_weight,
+                     o->deadline, sts};
     for (long e = 0; e < m->epoch && st == TCAT_OK; e++) {
         tcat_rng_shuffle(&rng, order, train->n);
         job.done_base = tokens * (uint64_t)e;
@@ -570,12 +581,47 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
         if (st != TCAT_OK)
             return st;
     }
-    if ((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
-        (st = tcat_pipeline_put(w, prefix, "words", m->vocab.hash, m->nwords * sizeof(uint64_t), err)) ||
-        (st = tcat_pipeline_put(w, prefix, "E", m->E.data, m->E.rows * m->E.cols * sizeof(float), err)) ||
-        (st = tcat_pipeline_put(w, prefix, "W", m->W.data, m->W.rows * m->W.cols * sizeof(float), err)))
-        return st;
-    return TCAT_OK;
+    size_t dim = (size_t)m->dim, nb = (size_t)m->bucket, nw = m->nwords;
+    /* rows of words then pieces, dense; buckets, only those not zero */
+    float *Ew = malloc(((nw + m->npieces) ? nw + m->npieces : 1) * dim * sizeof *Ew);
+    uint32_t *ids = malloc((nb ? nb : 1) * sizeof *ids);
+    size_t nz = 0;
+    if (!Ew || !ids) {
+        free(Ew);
+        free(ids);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    memcpy(Ew, m->E.data, nw * dim * sizeof *Ew);
+    memcpy(Ew + nw * dim, tcat_tensor_row(&m->E, nw + nb), m->npieces * dim * sizeof *Ew);
+    for (size_t b = 0; b < nb; b++) {
+        const float *r = tcat_tensor_row(&m->E, nw + b);
+        size_t j = 0;
+        while (j < dim && r[j] == 0.0f)
+            j++;
+        if (j < dim)
+            ids[nz++] = (uint32_t)b;
+    }
+    float *Eb = malloc((nz ? nz : 1) * dim * sizeof *Eb);
+    if (!Eb) {
+        free(Ew);
+        free(ids);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nz; i++)
+        memcpy(Eb + i * dim, tcat_tensor_row(&m->E, nw + ids[i]), dim * sizeof *Eb);
+    (void)((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
+           (st = tcat_pipeline_put(w, prefix, "words", m->vocab.hash, nw * sizeof(uint64_t),
+                                   err)) ||
+           (st = tcat_pipeline_put(w, prefix, "Ew", Ew, (nw + m->npieces) * dim * sizeof *Ew,
+                                   err)) ||
+           (st = tcat_pipeline_put(w, prefix, "Eb_ids", ids, nz * sizeof *ids, err)) ||
+           (st = tcat_pipeline_put(w, prefix, "Eb", Eb, nz * dim * sizeof *Eb, err)) ||
+           (st = tcat_pipeline_put(w, prefix, "W", m->W.data,
+                                   m->W.rows * m->W.cols * sizeof(float), err)));
+    free(Ew);
+    free(ids);
+    free(Eb);
+    return st;
 }
 
 static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
@@ -604,16 +650,39 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
         m->npieces = tcat_subword_size(m->sub);
     }
     const uint64_t *words = tcat_pipeline_get(r, prefix, "words", nw * sizeof *words, &st, err);
-    size_t Ebytes = (nw + (size_t)m->bucket + m->npieces) * dim * sizeof(float);
-    const float *E = words ? tcat_pipeline_get(r, prefix, "E", Ebytes, &st, err) : NULL;
-    const float *W = E ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;
+    size_t nb = (size_t)m->bucket, np = m->npieces;
+    const float *Ew =
+        words ? tcat_pipeline_get(r, prefix, "Ew", (nw + np) * dim * sizeof(float), &st, err) : NULL;
+    const float *W = Ew ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;
     if (!W)
         return st;
+    char name[64];
+    const void *idsv = NULL, *Ebv = NULL;
+    size_t idlen = 0, eblen = 0;
+    snprintf(name, sizeof name, "%s.Eb_ids", prefix);
+    bool has_ids = tcat_mreader_find(r, name, &idsv, &idlen);
+    snprintf(name, sizeof name, "%s.Eb", prefix);
+    bool has_eb = tcat_mreader_find(r, name, &Ebv, &eblen);
+    size_t nz = idlen / sizeof(uint32_t);
+    const uint32_t *ids = idsv;
+    if (!has_ids || !has_eb || idlen % sizeof(uint32_t) || eblen != nz * dim * sizeof(float))
+        return tcat_fail(err, TCAT_ERR_MODEL, "sections '%s.Eb_ids' and '%s.Eb' do not match",
+                         prefix, prefix);
+    for (size_t i = 0; i < nz; i++)
+        if (ids[i] >= nb || (i && ids[i] <= ids[i - 1]))
+            return tcat_fail(err, TCAT_ERR_MODEL, "section '%s.Eb_ids' is out of order or range",
+                             prefix);
     if ((st = tcat_wordids_view(&m->vocab, words, nw)) != TCAT_OK)
         return tcat_fail(err, st, st == TCAT_ERR_MODEL ? "section '%s.words' is not sorted"
                                                        : "out of memory (%s)", prefix);
     m->nwords = nw;
-    tcat_tensor_view(&m->E, (float *)E, nw + (size_t)m->bucket + m->npieces, dim);
+    if (tcat_tensor_init(&m->E, nw + nb + np, dim) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory (%zu x %zu table)", nw + nb + np, dim);
+    memcpy(m->E.data, Ew, nw * dim * sizeof(float));
+    memcpy(tcat_tensor_row(&m->E, nw + nb), Ew + nw * dim, np * dim * sizeof(float));
+    const float *Eb = Ebv;
+    for (size_t i = 0; i < nz; i++)
+        memcpy(tcat_tensor_row(&m->E, nw + ids[i]), Eb + i * dim, dim * sizeof(float));
     tcat_tensor_view(&m->W, (float *)W, K, dim);
     return TCAT_OK;
 }

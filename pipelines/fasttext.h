@@ -16,6 +16,9 @@
  * hash (both in embeddings/hashing.h). Input layer: the mean of the rows
  * (embeddings/table.h, tcat_emb_bag).
  *
+ * Class weights (tcat_fit_opts.class_weight) scale each example's
+ * learning rate: SGD on the weighted loss.
+ *
  * Pretrained vectors (tcat_fit_opts.vectors, `tcat train --vectors`):
  * the rows of the training words start from them (a word the table lacks
  * from its subword composition, when the table has one) instead of small
@@ -34,10 +37,17 @@
  *   pieces become inputs, ids after the buckets), pieces_type "unigram" |
  *   "bpe"
  *
+ * Hashed buckets start at zero (words and pieces small and random), so
+ * the buckets no training n-gram reached stay zero and add nothing.
+ *
  * Model file sections, "<prefix>.": shape (4 x u64: nwords, bucket, dim,
  * classes), words (u64 hash per word id), pieces (the subword vocabulary
- * as text, tokenizer/subword.h, when pieces > 0), E (f32, (nwords +
- * bucket + pieces) x dim), W (f32, classes x dim).
+ * as text, tokenizer/subword.h, when pieces > 0), Ew (f32, the rows of
+ * the words and then of the pieces), Eb_ids (u32, increasing: the buckets
+ * whose rows are not zero) and Eb (f32, those rows), W (f32, classes x
+ * dim). Only the buckets training reached are stored: a model of 2
+ * million buckets trained on a small corpus stays small. Loading rebuilds
+ * the whole table (untouched pages of its zero rows cost no memory).
  */
 #ifndef TCAT_PIPELINES_FASTTEXT_H
 #define TCAT_PIPELINES_FASTTEXT_H
