@@ -10,6 +10,7 @@ void tcat_corpus_free(tcat_corpus *c)
 {
     tcat_buf_free(&c->text);
     free(c->tok);
+    free(c->punct);
     free(c->doc_tok);
     free(c->label);
     free(c->labels);
@@ -121,9 +122,13 @@ tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size
         while (cap < c->ntok + t.n)
             cap *= 2;
         tcat_span *v = realloc(c->tok, cap * sizeof *v);
-        if (!v)
+        if (v)
+            c->tok = v;
+        uint8_t *pu = realloc(c->punct, cap);
+        if (pu)
+            c->punct = pu;
+        if (!v || !pu)
             return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-        c->tok = v;
         c->tokcap = cap;
     }
     size_t bytes = t.n;
@@ -136,6 +141,7 @@ tcat_status tcat_corpus_add(tcat_corpus *c, tcat_tok *tok, const char *raw, size
         bool glued = k > 0 && t.spans[k - 1].off + t.spans[k - 1].len == s->off;
         if (!glued)
             c->text.data[c->text.len++] = ' ';
+        c->punct[c->ntok] = tcat_tok_is_punct(t.text + s->off, s->len);
         c->tok[c->ntok++] = (tcat_span){c->text.len, s->len};
         memcpy(c->text.data + c->text.len, t.text + s->off, s->len);
         c->text.len += s->len;
@@ -180,9 +186,13 @@ tcat_status tcat_corpus_copy_doc(tcat_corpus *dst, const tcat_corpus *src, size_
         while (cap < dst->ntok + nt)
             cap *= 2;
         tcat_span *v = realloc(dst->tok, cap * sizeof *v);
-        if (!v)
+        if (v)
+            dst->tok = v;
+        uint8_t *pu = realloc(dst->punct, cap);
+        if (pu)
+            dst->punct = pu;
+        if (!v || !pu)
             return TCAT_ERR_NOMEM;
-        dst->tok = v;
         dst->tokcap = cap;
     }
     size_t bytes = nt;
@@ -193,6 +203,7 @@ tcat_status tcat_corpus_copy_doc(tcat_corpus *dst, const tcat_corpus *src, size_
     for (size_t k = a; k < b; k++) {
         if (k == a || !tcat_corpus_glued(src, k))
             dst->text.data[dst->text.len++] = ' ';
+        dst->punct[dst->ntok] = src->punct[k];
         dst->tok[dst->ntok++] = (tcat_span){dst->text.len, src->tok[k].len};
         memcpy(dst->text.data + dst->text.len, src->text.data + src->tok[k].off, src->tok[k].len);
         dst->text.len += src->tok[k].len;

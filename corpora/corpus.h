@@ -46,6 +46,9 @@ typedef struct tcat_corpus {
     size_t n;             /* documents */
     tcat_buf text;        /* token bytes of all documents */
     tcat_span *tok;       /* all tokens, offsets into text.data */
+    uint8_t *punct;       /* per token: 1 when it is punctuation only
+                           * (tcat_tok_is_punct); families that ignore
+                           * punctuation skip these */
     size_t ntok, tokcap;
     size_t *doc_tok;      /* document i: tok[doc_tok[i] .. doc_tok[i+1]) */
     int32_t *label;       /* first label of each document (-1: unknown) */

@@ -62,7 +62,7 @@ static const tcat_neural_family family = {
     .defaults = {.dim = 300, .min_count = 1, .max_words = 200000, .max_len = 400,
                  .batch = 50, .epochs = 25, .patience = 5, .dropout = 0.5, .lr = 1.0,
                  .clip = 0, .max_norm = 3, .init = "random", .mode = "nonstatic",
-                 .optimizer = "adadelta"},
+                 .optimizer = "adadelta", .punct = true},
     .extra_keys = extra_keys,
     .parse = parse,
     .effective = effective,

@@ -12,7 +12,7 @@
  * Hyperparameters (JSON keys, defaults as Kim's CNN-rand unless said):
  *   widths [3, 4, 5], maps 100 (feature maps per width),
  *   dim 300, min_count 1, max_words 200000, max_len 400 (tokens kept per
- *   document), init "random", mode "nonstatic", dropout 0.5,
+ *   document), punct true, init "random", mode "nonstatic", dropout 0.5,
  *   optimizer "adadelta", lr 1.0, batch 50, epochs 25, patience 5,
  *   clip 0, max_norm 3, threads 1.
  * CNN-static / non-static / multichannel: init "pretrained" (with

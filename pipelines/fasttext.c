@@ -29,6 +29,7 @@ typedef struct ftx {
     int pieces_type;
     double lr, temperature;
     int loss;
+    bool punct;            /* punctuation tokens are inputs too */
     /* fitted */
     tcat_wordids vocab;    /* the words with their own rows, ids 0.. */
     size_t nwords;         /* vocab.n */
@@ -44,7 +45,7 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
     ftx *m = (ftx *)base;
     static const char *const known[] = {"dim", "lr", "epoch", "word_ngrams", "min_count",
                                         "bucket", "minn", "maxn", "loss", "threads",
-                                        "temperature", "pieces", "pieces_type", NULL};
+                                        "temperature", "pieces", "pieces_type", "punct", NULL};
     static const char *const losses[] = {"softmax", "ova", NULL};
     static const char *const ptypes[] = {"unigram", "bpe", NULL};
     const char *F = "fasttext";
@@ -64,7 +65,8 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
         (st = tcat_params_int(F, p, "threads", 1, 1, 1024, &m->threads, err)) ||
         (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
         (st = tcat_params_int(F, p, "pieces", 0, 0, 1000000, &m->pieces, err)) ||
-        (st = tcat_params_choice(F, p, "pieces_type", ptypes, 0, &m->pieces_type, err)))
+        (st = tcat_params_choice(F, p, "pieces_type", ptypes, 0, &m->pieces_type, err)) ||
+        (st = tcat_params_bool(F, p, "punct", false, &m->punct, err)))
         return st;
     if (m->maxn > 0 && (m->minn < 1 || m->minn > m->maxn))
         return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: need 1 <= minn <= maxn");
@@ -79,14 +81,14 @@ static json_t *effective(const tcat_pipeline *base)
     const ftx *m = (const ftx *)base;
     static const char *const losses[] = {"softmax", "ova"};
     static const char *const ptypes[] = {"unigram", "bpe"};
-    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s}", "dim",
+    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s, s:b}", "dim",
                      (json_int_t)m->dim, "lr", m->lr, "epoch", (json_int_t)m->epoch,
                      "word_ngrams", (json_int_t)m->word_ngrams, "min_count",
                      (json_int_t)m->min_count, "bucket", (json_int_t)m->bucket, "minn",
                      (json_int_t)m->minn, "maxn", (json_int_t)m->maxn, "loss",
                      losses[m->loss], "threads", (json_int_t)m->threads, "temperature",
                      m->temperature, "pieces", (json_int_t)m->pieces, "pieces_type",
-                     ptypes[m->pieces_type]);
+                     ptypes[m->pieces_type], "punct", m->punct);
 }
 
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
@@ -119,6 +121,8 @@ typedef struct idvec {
     size_t n, cap;
     uint64_t *th; /* token hashes scratch */
     size_t thcap;
+    tcat_span *tk; /* the tokens read (punctuation skipped unless punct) */
+    size_t tcap;
     char *pad;    /* "<word>" scratch */
     size_t padcap;
     size_t *cpb;  /* code point boundaries of pad */
@@ -129,6 +133,7 @@ static void idvec_free(idvec *v)
 {
     free(v->v);
     free(v->th);
+    free(v->tk);
     free(v->pad);
     free(v->cpb);
     tcat_subword_cache_free(&v->sc);
@@ -155,7 +160,21 @@ static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *
 {
     v->n = 0;
     size_t nt;
-    const tcat_span *t = tcat_corpus_tokens(c, d, &nt);
+    const tcat_span *all = tcat_corpus_tokens(c, d, &nt);
+    const uint8_t *pu = c->punct + c->doc_tok[d];
+    if (nt > v->tcap) { /* the tokens this model reads */
+        tcat_span *tk = realloc(v->tk, nt * sizeof *tk);
+        if (!tk)
+            return TCAT_ERR_NOMEM;
+        v->tk = tk;
+        v->tcap = nt;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (m->punct || !pu[i])
+            v->tk[kept++] = all[i];
+    nt = kept;
+    const tcat_span *t = v->tk;
     if (nt > v->thcap) {
         uint64_t *th = realloc(v->th, nt * sizeof *th);
         if (!th)

@@ -32,6 +32,7 @@
  *   dim 100, lr 0.1, epoch 5, word_ngrams 1, min_count 1,
  *   bucket 2000000 (0 when word_ngrams is 1 and maxn is 0), minn 0, maxn 0,
  *   loss "softmax" | "ova", threads 1, temperature 1.0 (fitted on dev),
+ *   punct false (punctuation tokens are inputs too when true),
  *   pieces 0 (else: a subword vocabulary of that many pieces is learnt
  *   from the training words, tokenizer/subword.h, and every token's
  *   pieces become inputs, ids after the buckets), pieces_type "unigram" |

@@ -37,7 +37,7 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
     linear *m = (linear *)base;
     static const char *const known[] = {"learner", "C", "word_ngrams", "char_min", "char_max",
                                         "min_df", "max_features", "sublinear_tf", "nb_alpha",
-                                        "beta", "max_iter", "temperature", NULL};
+                                        "beta", "max_iter", "temperature", "punct", NULL};
     static const char *const learners[] = {"svm", "nbsvm", "logreg", NULL};
     const char *F = "linear";
     int learner;
@@ -56,7 +56,8 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
         (st = tcat_params_int(F, p, "max_iter", learner == LEARN_LOGREG ? 200 : 1000, 1, 1000000,
                               &max_iter, err)) ||
         (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
-        (st = tcat_params_bool(F, p, "sublinear_tf", true, &m->sublinear, err)))
+        (st = tcat_params_bool(F, p, "sublinear_tf", true, &m->sublinear, err)) ||
+        (st = tcat_params_bool(F, p, "punct", false, &m->ngrams.punct, err)))
         return st;
     m->learner = (enum learner)learner;
     m->ngrams.word_n = (int)word_n;
@@ -77,12 +78,13 @@ static json_t *effective(const tcat_pipeline *base)
 {
     const linear *m = (const linear *)base;
     static const char *const names[] = {"svm", "nbsvm", "logreg"};
-    return json_pack("{s:s, s:f, s:i, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:i, s:f}", "learner",
+    return json_pack("{s:s, s:f, s:i, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:i, s:f, s:b}", "learner",
                      names[m->learner], "C", m->C, "word_ngrams", m->ngrams.word_n, "char_min",
                      m->ngrams.char_min, "char_max", m->ngrams.char_max, "min_df",
                      (json_int_t)m->min_df, "max_features", (json_int_t)m->max_features,
                      "sublinear_tf", m->sublinear, "nb_alpha", m->nb_alpha, "beta", m->beta,
-                     "max_iter", m->max_iter, "temperature", m->temperature);
+                     "max_iter", m->max_iter, "temperature", m->temperature, "punct",
+                     m->ngrams.punct);
 }
 
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
@@ -200,8 +202,8 @@ static tcat_status get_features(const linear *m, const tcat_docs *train, const t
                                 tcat_error *err)
 {
     char key[256];
-    snprintf(key, sizeof key, "linear/w%d/c%d-%d/df%zu/max%zu/sub%d/%016llx/%016llx",
-             m->ngrams.word_n, m->ngrams.char_min, m->ngrams.char_max, m->min_df,
+    snprintf(key, sizeof key, "linear/w%d/c%d-%d/p%d/df%zu/max%zu/sub%d/%016llx/%016llx",
+             m->ngrams.word_n, m->ngrams.char_min, m->ngrams.char_max, m->ngrams.punct, m->min_df,
              m->max_features, m->sublinear, (unsigned long long)docs_id(train),
              (unsigned long long)docs_id(dev));
     features *f = o->cache ? tcat_cache_get(o->cache, key) : NULL;
@@ -318,8 +320,8 @@ static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, 
      * once per batch */
     char key[160];
     size_t d = m->vocab.nword + m->vocab.nchar;
-    snprintf(key, sizeof key, "linear-X/w%d/c%d-%d/sub%d/%zu/%016llx", m->ngrams.word_n,
-             m->ngrams.char_min, m->ngrams.char_max, m->sublinear, d,
+    snprintf(key, sizeof key, "linear-X/w%d/c%d-%d/p%d/sub%d/%zu/%016llx", m->ngrams.word_n,
+             m->ngrams.char_min, m->ngrams.char_max, m->ngrams.punct, m->sublinear, d,
              (unsigned long long)m->vocab_id);
     tcat_csr *X = cache ? tcat_cache_get(cache, key) : NULL;
     tcat_csr own = {0};

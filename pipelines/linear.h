@@ -18,6 +18,8 @@
  *   min_df        documents an n-gram must appear in         2
  *   max_features  per kind, 0: no limit                      0
  *   sublinear_tf  tf -> 1 + ln tf                            true
+ *   punct         punctuation tokens are words too (else
+ *                 skipped, pipelines/ngrams.h)               false
  *   nb_alpha      NBSVM count smoothing, > 0                 1.0
  *   beta          NBSVM interpolation in [0, 1]              0.25
  *   max_iter      passes (SVM) or iterations (L-BFGS)        1000 / 200

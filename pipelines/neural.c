@@ -29,6 +29,7 @@ typedef struct neural {
     long dim, min_count, max_words, max_len, batch, epochs, patience, threads;
     double dropout, lr, clip, max_norm, temperature;
     int init, mode, optimizer;
+    bool punct;
     /* fitted */
     tcat_wordids vocab;    /* word ids 0..n-1; row n of the tables: unknown */
     tcat_tensor E, S;      /* the table the encoder reads (tuned unless static),
@@ -49,7 +50,7 @@ static size_t channels(const neural *m) { return m->mode == MODE_MULTI ? 2 : 1; 
 static const char *const shared_keys[] = {
     "dim",     "min_count", "max_words", "max_len", "init",     "mode",
     "dropout", "optimizer", "lr",        "batch",   "epochs",   "patience",
-    "clip",    "max_norm",  "threads",   "temperature", NULL};
+    "clip",    "max_norm",  "threads",   "temperature", "punct", NULL};
 static const char *const inits[] = {"random", "pretrained", "skipgram", NULL};
 static const char *const modes[] = {"static", "nonstatic", "multichannel", NULL};
 static const char *const optimizers[] = {"sgd", "adam", "adadelta", NULL};
@@ -101,7 +102,8 @@ static tcat_status parse(neural *m, const json_t *p, tcat_error *err)
         (st = tcat_params_num(F, p, "max_norm", d->max_norm, 0, 1e6, &m->max_norm,
                               err)) ||
         (st = tcat_params_int(F, p, "threads", 1, 1, 1024, &m->threads, err)) ||
-        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)))
+        (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
+        (st = tcat_params_bool(F, p, "punct", d->punct, &m->punct, err)))
         return st;
     return fam->parse(m->self, p, err);
 }
@@ -109,7 +111,7 @@ static tcat_status parse(neural *m, const json_t *p, tcat_error *err)
 static json_t *effective(const neural *m)
 {
     json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:s, s:f, s:I, s:I, s:I, s:f, "
-                          "s:f, s:I, s:f}",
+                          "s:f, s:I, s:f, s:b}",
                           "dim", (json_int_t)m->dim, "min_count", (json_int_t)m->min_count,
                           "max_words", (json_int_t)m->max_words, "max_len",
                           (json_int_t)m->max_len, "init", inits[m->init], "mode",
@@ -117,7 +119,8 @@ static json_t *effective(const neural *m)
                           optimizers[m->optimizer], "lr", m->lr, "batch", (json_int_t)m->batch,
                           "epochs", (json_int_t)m->epochs, "patience", (json_int_t)m->patience,
                           "clip", m->clip, "max_norm", m->max_norm, "threads",
-                          (json_int_t)m->threads, "temperature", m->temperature);
+                          (json_int_t)m->threads, "temperature", m->temperature, "punct",
+                          m->punct);
     json_t *own = m->fam->effective(m->self);
     if (!j || !own || json_object_update(j, own) != 0) {
         json_decref(j);
@@ -201,6 +204,7 @@ static tcat_status make_seqs(const neural *m, const tcat_docs *d, seqs *s)
         tcat_corpus_tokens(d->c, tcat_docs_at(d, i), &nt);
         total += nt == 0 ? 1 : nt < cap ? nt : cap;
     }
+    const uint8_t *pu = d->c->punct;
     s->id = malloc((total ? total : 1) * sizeof *s->id);
     s->off = malloc((d->n + 1) * sizeof *s->off);
     if (!s->id || !s->off) {
@@ -210,16 +214,16 @@ static tcat_status make_seqs(const neural *m, const tcat_docs *d, seqs *s)
     size_t k = 0;
     s->off[0] = 0;
     for (size_t i = 0; i < d->n; i++) {
-        size_t nt;
+        size_t nt, first = d->c->doc_tok[tcat_docs_at(d, i)], start = k;
         const tcat_span *t = tcat_corpus_tokens(d->c, tcat_docs_at(d, i), &nt);
-        if (nt > cap)
-            nt = cap;
-        for (size_t j = 0; j < nt; j++) {
+        for (size_t j = 0; j < nt && k - start < cap; j++) {
+            if (!m->punct && pu[first + j])
+                continue;
             int64_t id = tcat_wordids_find(
                 &m->vocab, tcat_wordids_hash(d->c->text.data + t[j].off, t[j].len));
             s->id[k++] = id < 0 ? (uint32_t)unk : (uint32_t)id;
         }
-        if (nt == 0)
+        if (k == start)
             s->id[k++] = (uint32_t)unk;
         s->off[i + 1] = k;
     }

@@ -12,6 +12,9 @@
  *   vocabulary  words of the training documents seen >= min_count times
  *               (embeddings/wordids.h, at most max_words), ids 0..n-1; row
  *               n is the unknown word, which words under min_count train.
+ *   punct       with punct, punctuation tokens are read as words (Kim's
+ *               text keeps them, and they carry sentiment and questions);
+ *               without, skipped.
  *   length      documents longer than max_len tokens keep their first
  *               max_len (truncation, the documented limit).
  *   embeddings  init "random" (uniform in [-0.25, 0.25), Kim's choice),
@@ -42,7 +45,7 @@
  *               thread order: the same model for a seed and thread count.
  *
  * Shared hyperparameters (JSON keys; defaults per family, in its header):
- *   dim, min_count, max_words, max_len, init "random" | "pretrained" |
+ *   dim, min_count, max_words, max_len, punct, init "random" | "pretrained" |
  *   "skipgram", mode "static" | "nonstatic" | "multichannel", dropout,
  *   optimizer "adadelta" | "adam" | "sgd", lr, batch, epochs, patience,
  *   clip, max_norm, threads, temperature (fitted on dev).
@@ -67,6 +70,7 @@ typedef struct tcat_neural_defaults {
     long dim, min_count, max_words, max_len, batch, epochs, patience;
     double dropout, lr, clip, max_norm;
     const char *init, *mode, *optimizer;
+    bool punct;
 } tcat_neural_defaults;
 
 /* What a family adds to the shared machinery. */

@@ -34,18 +34,23 @@ static tcat_status reserve(tcat_hashes *h, size_t extra)
 }
 
 
-static tcat_status word_ngrams(const tcat_corpus *c, size_t d, int word_n, tcat_hashes *out)
+static tcat_status word_ngrams(const tcat_corpus *c, size_t d, int word_n, bool punct,
+                               tcat_hashes *out)
 {
     size_t nt;
     const tcat_span *t = tcat_corpus_tokens(c, d, &nt);
+    const uint8_t *pu = c->punct + c->doc_tok[d];
     if (nt == 0)
         return TCAT_OK;
     /* room for the n-grams and, after them, the token hashes */
     if (reserve(out, nt * (size_t)word_n + nt) != TCAT_OK)
         return TCAT_ERR_NOMEM;
     uint64_t *th = out->v + out->n + nt * (size_t)word_n;
+    size_t kept = 0;
     for (size_t i = 0; i < nt; i++)
-        th[i] = XXH3_64bits_withSeed(c->text.data + t[i].off, t[i].len, WORD_SEED);
+        if (punct || !pu[i])
+            th[kept++] = XXH3_64bits_withSeed(c->text.data + t[i].off, t[i].len, WORD_SEED);
+    nt = kept;
     uint64_t *o = out->v + out->n;
     for (int n = 1; n <= word_n; n++) {
         for (size_t i = 0; i + (size_t)n <= nt; i++) {
@@ -101,19 +106,24 @@ static tcat_status char_ngrams_word(const char *w, size_t len, int nmin, int nma
     return TCAT_OK;
 }
 
-static tcat_status char_ngrams(const tcat_corpus *c, size_t d, int nmin, int nmax,
+static tcat_status char_ngrams(const tcat_corpus *c, size_t d, int nmin, int nmax, bool punct,
                                tcat_hashes *out)
 {
     size_t nt;
     const tcat_span *t = tcat_corpus_tokens(c, d, &nt);
     size_t first = c->doc_tok[d];
+    const uint8_t *pu = c->punct + first;
     size_t i = 0;
     char *pad = NULL;
     size_t *bounds = NULL, cap = 0;
     tcat_status st = TCAT_OK;
     while (i < nt) {
+        if (!punct && pu[i]) {
+            i++;
+            continue;
+        }
         size_t j = i + 1;
-        while (j < nt && tcat_corpus_glued(c, first + j))
+        while (j < nt && tcat_corpus_glued(c, first + j) && (punct || !pu[j]))
             j++;
         size_t a = t[i].off, len = t[j - 1].off + t[j - 1].len - a;
         if (len + 3 > cap) {
@@ -143,8 +153,8 @@ tcat_status tcat_ngrams_doc(const tcat_corpus *c, size_t d, const tcat_ngram_opt
 {
     tcat_status st = TCAT_OK;
     if (words && o->word_n > 0)
-        st = word_ngrams(c, d, o->word_n, words);
+        st = word_ngrams(c, d, o->word_n, o->punct, words);
     if (st == TCAT_OK && chars && o->char_min > 0)
-        st = char_ngrams(c, d, o->char_min, o->char_max, chars);
+        st = char_ngrams(c, d, o->char_min, o->char_max, o->punct, chars);
     return st;
 }

@@ -21,6 +21,7 @@
 #ifndef TCAT_PIPELINES_NGRAMS_H
 #define TCAT_PIPELINES_NGRAMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ typedef struct tcat_ngram_opts {
     int word_n;   /* 0 (no word features) to 3 */
     int char_min; /* 0 (no char features) or 1..char_max */
     int char_max; /* up to 6 */
+    bool punct;   /* punctuation tokens count as words; false: they are
+                   * skipped and end a run of touching tokens, which gives
+                   * the features of a tokenizer that drops them */
 } tcat_ngram_opts;
 
 /* A growable list of hashes. */

@@ -45,7 +45,7 @@ static const tcat_neural_family family = {
     .defaults = {.dim = 128, .min_count = 2, .max_words = 200000, .max_len = 200,
                  .batch = 32, .epochs = 10, .patience = 3, .dropout = 0.3, .lr = 0.002,
                  .clip = 5, .max_norm = 0, .init = "random", .mode = "nonstatic",
-                 .optimizer = "adam"},
+                 .optimizer = "adam", .punct = true},
     .extra_keys = extra_keys,
     .parse = parse,
     .effective = effective,

@@ -11,7 +11,7 @@
  *
  * Hyperparameters (JSON keys and defaults):
  *   cell "gru" | "lstm" ("gru"), hidden 128 (per direction), layers 1 (or 2),
- *   dim 128, min_count 2, max_words 200000, max_len 200, init "random",
+ *   dim 128, min_count 2, max_words 200000, max_len 200, punct true, init "random",
  *   mode "nonstatic", dropout 0.3, optimizer "adam", lr 0.002, batch 32,
  *   epochs 10, patience 3, clip 5, max_norm 0, threads 1.
  */

@@ -56,7 +56,7 @@ static bool has_hash(const tcat_hashes *h, uint64_t x)
 static void ngrams(const tcat_corpus *c, size_t d, int word_n, int cmin, int cmax,
                    tcat_hashes *w, tcat_hashes *ch)
 {
-    tcat_ngram_opts o = {word_n, cmin, cmax};
+    tcat_ngram_opts o = {word_n, cmin, cmax, false};
     ck_assert_int_eq(tcat_ngrams_doc(c, d, &o, w, ch), TCAT_OK);
 }
 
@@ -70,6 +70,7 @@ static void manual_corpus(tcat_corpus *c, const char *const *toks, const bool *g
         bytes += strlen(toks[k]) + 1;
     ck_assert_int_eq(tcat_buf_reserve(&c->text, bytes), TCAT_OK);
     c->tok = malloc((n ? n : 1) * sizeof *c->tok);
+    c->punct = calloc(n ? n : 1, 1);
     c->doc_tok = malloc(2 * sizeof *c->doc_tok);
     c->label = malloc(sizeof *c->label);
     ck_assert(c->tok && c->doc_tok && c->label);
@@ -78,6 +79,7 @@ static void manual_corpus(tcat_corpus *c, const char *const *toks, const bool *g
             c->text.data[c->text.len++] = ' ';
         size_t len = strlen(toks[k]);
         c->tok[k] = (tcat_span){c->text.len, len};
+        c->punct[k] = tcat_tok_is_punct(toks[k], len);
         memcpy(c->text.data + c->text.len, toks[k], len);
         c->text.len += len;
     }
@@ -383,7 +385,7 @@ static void build(tcat_vocab *v, const tcat_corpus *c, int word_n, int cmin, int
                   bool sublinear, size_t min_df, size_t max_features)
 {
     tcat_docs d = {c, NULL, c->n};
-    tcat_ngram_opts o = {word_n, cmin, cmax};
+    tcat_ngram_opts o = {word_n, cmin, cmax, false};
     tcat_error err = {0};
     ck_assert_msg(tcat_vocab_build(v, &d, &o, sublinear, min_df, max_features, &err) == TCAT_OK,
                   "vocab: %s", err.msg);
@@ -690,6 +692,59 @@ START_TEST(test_tfidf_threads_identical)
 }
 END_TEST
 
+/* Punctuation tokens: skipped (and ending a run of touching tokens)
+ * without punct, which gives exactly the features of the same text with
+ * the punctuation never tokenized; words like any other with punct. */
+START_TEST(test_ngrams_punct)
+{
+    static const char *const with[] = {"good", ",", "bad", "!"};
+    static const bool glue_with[] = {false, true, false, true};
+    static const char *const without[] = {"good", "bad"};
+    static const bool glue_without[] = {false, false};
+    tcat_corpus a, b;
+    manual_corpus(&a, with, glue_with, 4);
+    manual_corpus(&b, without, glue_without, 2);
+    ck_assert(a.punct[1] && a.punct[3] && !a.punct[0] && !a.punct[2]);
+    for (int punct = 0; punct < 2; punct++) {
+        tcat_hashes wa = {0}, ca = {0}, wb = {0}, cb = {0};
+        tcat_ngram_opts o = {2, 1, 3, punct};
+        ck_assert_int_eq(tcat_ngrams_doc(&a, 0, &o, &wa, &ca), TCAT_OK);
+        ck_assert_int_eq(tcat_ngrams_doc(&b, 0, &o, &wb, &cb), TCAT_OK);
+        sort_hashes(&wa);
+        sort_hashes(&wb);
+        sort_hashes(&ca);
+        sort_hashes(&cb);
+        bool same = wa.n == wb.n && ca.n == cb.n &&
+                    !memcmp(wa.v, wb.v, wa.n * sizeof *wa.v) &&
+                    !memcmp(ca.v, cb.v, ca.n * sizeof *ca.v);
+        ck_assert_msg(same == !punct, "punct %d: features %s", punct,
+                      same ? "equal" : "differ");
+        if (punct)
+            ck_assert_uint_eq(wa.n, 4 + 3); /* 4 words, 3 bigrams */
+        tcat_hashes_free(&wa);
+        tcat_hashes_free(&wb);
+        tcat_hashes_free(&ca);
+        tcat_hashes_free(&cb);
+    }
+    tcat_corpus_free(&a);
+    tcat_corpus_free(&b);
+}
+END_TEST
+
+START_TEST(test_is_punct)
+{
+    ck_assert(tcat_tok_is_punct(",", 1));
+    ck_assert(tcat_tok_is_punct("...", 3));
+    ck_assert(tcat_tok_is_punct("\xe3\x80\x82", 3));       /* 。 */
+    ck_assert(tcat_tok_is_punct("\xc2\xbf", 2));           /* ¿ */
+    ck_assert(!tcat_tok_is_punct("", 0));
+    ck_assert(!tcat_tok_is_punct("a,", 2));
+    ck_assert(!tcat_tok_is_punct("$", 1));                 /* a symbol */
+    ck_assert(!tcat_tok_is_punct("\xf0\x9f\x98\x80", 4)); /* an emoji */
+    ck_assert(!tcat_tok_is_punct("\xff", 1));              /* invalid */
+}
+END_TEST
+
 Suite *features_suite(void)
 {
     Suite *s = suite_create("features");
@@ -702,6 +757,8 @@ Suite *features_suite(void)
     tcase_add_test(tc, test_ngrams_deterministic);
     tcase_add_test(tc, test_char_ngrams_across_glue);
     tcase_add_test(tc, test_char_ngrams_thai_glue);
+    tcase_add_test(tc, test_ngrams_punct);
+    tcase_add_test(tc, test_is_punct);
     tc = tcase_new(s, "tfidf");
     tcase_add_test(tc, test_vocab_min_df_and_idf);
     tcase_add_test(tc, test_vocab_max_features);

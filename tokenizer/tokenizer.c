@@ -74,6 +74,27 @@ void tcat_tok_free(tcat_tok **tp)
 
 const tcat_tok_config *tcat_tok_get_config(const tcat_tok *t) { return &t->cfg; }
 
+bool tcat_tok_is_punct(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        i += tcat_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        if (cp < 0)
+            return false;
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
+        case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+        case UTF8PROC_CATEGORY_PO:
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 void tcat_tok_set_fast_paths(tcat_tok *t, bool on) { t->slow = !on; }
 
 void tcat_tok_get_stats(const tcat_tok *t, tcat_tok_stats *s) { *s = t->stats; }

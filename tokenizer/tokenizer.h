@@ -136,4 +136,9 @@ void tcat_tok_reset_stats(tcat_tok *t);
  * to continue after len. */
 size_t tcat_tok_safe_cut(const char *buf, size_t len);
 
+/* True when s[0..n) (UTF-8) is punctuation only: every code point of a
+ * Unicode category P* (Pc Pd Ps Pe Pi Pf Po). Symbols, emoji, letters and
+ * digits are not punctuation. The empty string is not. */
+bool tcat_tok_is_punct(const char *s, size_t n);
+
 #endif
