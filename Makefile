@@ -34,7 +34,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -I. $(DEP_CFLAGS) $(CFLAGS)
 LIBS       = $(DEP_LIBS) -pthread -lm
 
 LIB_SRC  = $(wildcard core/*.c tokenizer/*.c corpora/*.c embeddings/*.c pipelines/*.c search/*.c model/*.c)
-GEN_SRC  = build/gen/default_patterns.c
+GEN_SRC  = build/gen/default_patterns.c build/gen/default_space.c
 CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/*.c)
 HEADERS  = $(wildcard core/*.h tokenizer/*.h corpora/*.h embeddings/*.h pipelines/*.h search/*.h model/*.h)
@@ -59,6 +59,10 @@ build/config.mk: scripts/install-deps.sh
 build/gen/default_patterns.c: tokenizer/patterns.tsv scripts/embed.awk
 	@mkdir -p $(dir $@)
 	awk -v name=tcat_default_patterns -f scripts/embed.awk $< > $@.tmp && mv $@.tmp $@
+
+build/gen/default_space.c: search/space.json scripts/embed.awk
+	@mkdir -p $(dir $@)
+	awk -v name=tcat_default_space -f scripts/embed.awk $< > $@.tmp && mv $@.tmp $@
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)

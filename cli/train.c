@@ -50,6 +50,12 @@ const char cmd_train_help[] =
     "  --format NAME        layout of TRAIN and DEV: auto, folder, tsv, csv,\n"
     "                       jsonl, fasttext [auto]\n"
     "  --report FILE.json   write the leaderboard and scores as JSON\n"
+    "  --class-weight W     balanced (each class weighs the same in training) or\n"
+    "                       none [searched: both are tried when the metric is\n"
+    "                       macro-f1]\n"
+    "  --min-throughput N   the model must classify at least N documents per\n"
+    "                       second per thread: slower candidates are left out\n"
+    "                       of the ensemble [no limit]\n"
     "  --max-members N      most distinct models in the ensemble; each costs\n"
     "                       prediction time, 1 keeps the single best [4]\n"
     "  --promote-if-better  replace an existing MODEL only when the new model's\n"
@@ -84,6 +90,12 @@ typedef struct options {
     const char *params;      /* --params */
     const char *vectors;     /* --vectors */
     const char *unlabeled;   /* --unlabeled */
+    int class_weight;        /* --class-weight: -1 searched, 0 none, 1 balanced */
+    double min_throughput;   /* --min-throughput */
+    double t0, budget_end;   /* for the progress line */
+    size_t steps, done;      /* candidate steps and top-rung candidates so far */
+    double best;             /* best top-rung score so far */
+    bool tty;                /* stderr is a terminal: a live progress line */
 } options;
 
 static tcat_status parse_duration(const char *s, double *out)
@@ -196,20 +208,25 @@ static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
         if (c[i].done)
             order[m++] = &c[i];
     qsort(order, m, sizeof *order, by_score);
-    say(o, 1, "leaderboard (held-out %s):", tcat_metric_name(o->metric));
+    say(o, 1, "leaderboard (held-out %s; fit time all folds; predict docs/s per thread):",
+        tcat_metric_name(o->metric));
     for (size_t r = 0; r < m; r++) {
         const json_t *p = order[r]->params;
         char what[128];
         summarize(order[r]->family, p, what, sizeof what);
         if (o->verbosity >= 1)
-            fprintf(stderr, "  %2zu  %.4f  %6.1fs  weight %u  %-8s %s\n", r + 1, order[r]->score,
-                    order[r]->seconds, order[r]->picks, order[r]->family, what);
-        json_array_append_new(board, json_pack("{s:i, s:s, s:O, s:f, s:f, s:i}", "rank",
-                                               (int)(r + 1), "family", order[r]->family,
-                                               "params", p,
-                                               "heldout_score", order[r]->score, "fit_seconds",
-                                               order[r]->seconds, "ensemble_weight",
-                                               (int)order[r]->picks));
+            fprintf(stderr, "  %2zu  %.4f  %6.1fs  %8.0f/s  weight %u  %-8s %s%s%s\n", r + 1,
+                    order[r]->score, order[r]->seconds, order[r]->predict_rate, order[r]->picks,
+                    order[r]->family, what, order[r]->balanced ? ", balanced" : "",
+                    order[r]->portfolio ? "" : " (random)");
+        json_array_append_new(
+            board, json_pack("{s:i, s:s, s:O, s:s, s:b, s:f, s:f, s:f, s:i}", "rank", (int)(r + 1),
+                             "family", order[r]->family, "params", p, "class_weight",
+                             order[r]->balanced ? "balanced" : "none", "portfolio",
+                             order[r]->portfolio, "heldout_score", order[r]->score, "fit_seconds",
+                             order[r]->seconds, "predict_docs_per_s",
+                             round(order[r]->predict_rate), "ensemble_weight",
+                             (int)order[r]->picks));
     }
     free(order);
     return board;
@@ -311,13 +328,41 @@ done:
     return st;
 }
 
+/* After each step of a candidate: with -v a line per step; on a terminal
+ * a progress line rewritten in place (elapsed / budget, steps, best). */
 static void progress(void *ctx, size_t i, const tcat_candidate *c)
 {
-    const options *o = ctx;
-    char *ps = json_dumps(c->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
-    say(o, 2, "candidate %zu: %s %.4f in %.1fs: %s %s", i + 1, tcat_metric_name(o->metric),
-        c->score, c->seconds, c->family, ps ? ps : "");
-    free(ps);
+    options *o = ctx;
+    o->steps++;
+    if (c->done) {
+        o->done++;
+        if (c->score > o->best)
+            o->best = c->score;
+    }
+    if (o->verbosity >= 2) {
+        char *ps = json_dumps(c->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+        if (c->done)
+            say(o, 2, "candidate %zu: %s %.4f (all folds) in %.1fs%s: %s %s", i + 1,
+                tcat_metric_name(o->metric), c->score, c->seconds,
+                c->balanced ? ", balanced" : "", c->family, ps ? ps : "");
+        else
+            say(o, 2, "candidate %zu: %s %.4f on a %s of fold 1 in %.1fs%s: %s %s", i + 1,
+                tcat_metric_name(o->metric), c->rung_score[c->rung], c->rung ? "third" : "ninth",
+                c->seconds, c->balanced ? ", balanced" : "", c->family, ps ? ps : "");
+        free(ps);
+    } else if (o->tty && o->verbosity == 1) {
+        fprintf(stderr, "\rtcat train: %5.0fs / %.0fs, %zu steps, %zu candidates scored, best %s %.4f ",
+                tcat_now() - o->t0, o->budget, o->steps, o->done, tcat_metric_name(o->metric),
+                o->best);
+        fflush(stderr);
+    }
+}
+
+/* Ends the progress line before other output. */
+static void progress_end(const options *o)
+{
+    if (o->tty && o->verbosity == 1 && o->steps)
+        fputc('\n', stderr);
 }
 
 /* Small corpora are scored by cross-validation: below this many
@@ -360,6 +405,9 @@ static int run(options *o)
 
     tcat_tok_config tcfg;
     tcat_tok_config_default(&tcfg);
+    /* punctuation is kept in the corpus: each family decides whether to
+     * read it (its "punct" hyperparameter), so it is tokenized once */
+    tcfg.keep_punct = true;
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
     tcat_corpus all; /* TRAIN's documents, then DEV's */
@@ -470,12 +518,27 @@ static int run(options *o)
         say(o, 1, "%s: %zu documents, %zu tokens (unlabelled)", o->unlabeled, unlabeled.n,
             unlabeled.ntok);
     }
-    tcat_search_opts so = {t0, o->budget, o->trials > 0 ? (size_t)o->trials : 0, o->metric,
-                           o->threads, o->seed, o->max_members,
-                           o->families[0] ? o->families : NULL,
-                           o->params ? o->families[0] : NULL, o->params, vectors,
-                           o->unlabeled ? &unlabeled : NULL, progress, o};
-    if ((st = tcat_search_run(&search, &so, &plan, K, &err)) != TCAT_OK)
+    tcat_search_opts so = {.t0 = t0,
+                           .budget = o->budget,
+                           .trials = o->trials > 0 ? (size_t)o->trials : 0,
+                           .metric = o->metric,
+                           .threads = o->threads,
+                           .seed = o->seed,
+                           .max_members = o->max_members,
+                           .families = o->families[0] ? o->families : NULL,
+                           .fixed_family = o->params ? o->families[0] : NULL,
+                           .fixed_params = o->params,
+                           .vectors = vectors,
+                           .unlabeled = o->unlabeled ? &unlabeled : NULL,
+                           .class_weight = o->class_weight,
+                           .min_throughput = o->min_throughput,
+                           .progress = progress,
+                           .ctx = o};
+    o->t0 = t0;
+    o->tty = isatty(2);
+    st = tcat_search_run(&search, &so, &plan, K, &err);
+    progress_end(o);
+    if (st != TCAT_OK)
         goto fail;
     size_t tried = 0;
     for (size_t i = 0; i < search.ncand; i++)
@@ -595,7 +658,8 @@ out:
 int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
-           O_REPORT, O_PROMOTE, O_VECTORS, O_UNLABELED, O_MAX_MEMBERS, O_PARAMS };
+           O_REPORT, O_PROMOTE, O_VECTORS, O_UNLABELED, O_MAX_MEMBERS, O_PARAMS, O_CLASS_WEIGHT,
+           O_MIN_THROUGHPUT };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -607,6 +671,8 @@ int cmd_train(int argc, char **argv)
         {"promote-if-better", no_argument, NULL, O_PROMOTE},
         {"max-members", required_argument, NULL, O_MAX_MEMBERS},
         {"params", required_argument, NULL, O_PARAMS},
+        {"class-weight", required_argument, NULL, O_CLASS_WEIGHT},
+        {"min-throughput", required_argument, NULL, O_MIN_THROUGHPUT},
         {"vectors", required_argument, NULL, O_VECTORS},
         {"unlabeled", required_argument, NULL, O_UNLABELED}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
@@ -614,7 +680,7 @@ int cmd_train(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     options o = {.output = "model.tcat", .budget = 300, .metric = TCAT_METRIC_MACRO_F1,
                  .threads = ncpu > 0 ? (int)ncpu : 1, .seed = 1, .verbosity = 1,
-                 .max_members = 4};
+                 .max_members = 4, .class_weight = -1};
     tcat_error err = {0};
     opterr = 0;
     optind = 1;
@@ -685,6 +751,21 @@ int cmd_train(int argc, char **argv)
             o.max_members = (size_t)v;
             break;
         }
+        case O_CLASS_WEIGHT:
+            if (!strcmp(optarg, "balanced"))
+                o.class_weight = 1;
+            else if (!strcmp(optarg, "none"))
+                o.class_weight = 0;
+            else
+                return cli_usage_error("train", "--class-weight wants balanced or none, not '%s'",
+                                       optarg);
+            break;
+        case O_MIN_THROUGHPUT:
+            o.min_throughput = strtod(optarg, &e);
+            if (*e || !(o.min_throughput > 0))
+                return cli_usage_error("train", "--min-throughput wants documents per second, "
+                                                "not '%s'", optarg);
+            break;
         case O_VECTORS: o.vectors = optarg; break;
         case O_UNLABELED: o.unlabeled = optarg; break;
         case 'q': o.verbosity = 0; break;

@@ -5,37 +5,10 @@
 #include <string.h>
 
 #include "core/cache.h"
+#include "core/parallel.h"
+#include "core/rng.h"
 #include "corpora/split.h"
-
-/* The portfolio, tried in this order: cheap and diverse candidates first
- * (linear word n-grams, then word and char n-grams, then chars for
- * unsegmented scripts), the fastText-style family with settings known to
- * do well on short texts (Joulin et al. 2017: word bigrams, many epochs;
- * char n-grams), and logistic regression last because L-BFGS is the
- * slowest. Model files stay small: at most 300k n-grams of each kind
- * (the most frequent), fastText buckets at 500k. */
-typedef struct entry {
-    const char *family, *params;
-} entry;
-
-static const entry portfolio[] = {
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":1}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"nbsvm\",\"C\":0.3}"},
-    {"fasttext", "{\"epoch\":25,\"lr\":0.5,\"word_ngrams\":2,\"bucket\":500000}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":3}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"svm\",\"C\":0.1}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":0.3}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":1,\"char_min\":1,\"char_max\":3,\"min_df\":2,\"learner\":\"svm\",\"C\":1}"},
-    {"fasttext", "{\"epoch\":15,\"lr\":0.3,\"minn\":2,\"maxn\":4,\"bucket\":500000}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"nbsvm\",\"C\":0.3}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"min_df\":1,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
-    {"linear", "{\"max_features\":300000,\"word_ngrams\":2,\"char_min\":2,\"char_max\":5,\"min_df\":2,\"learner\":\"logreg\",\"C\":30,\"max_iter\":100}"},
-};
-
-size_t tcat_search_portfolio_size(void) { return sizeof portfolio / sizeof *portfolio; }
+#include "search/space.h"
 
 /* ---- plans ----------------------------------------------------------------- */
 
@@ -193,68 +166,145 @@ static tcat_status inner_split(const tcat_docs *fit, uint64_t seed, tcat_docs *t
     return st;
 }
 
-/* Fits candidate i on every pair of the plan; its pool probabilities go
- * to c->proba. */
-static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
-                            const entry *e, tcat_cache *cache, tcat_candidate *c,
-                            tcat_error *err)
+/* Balanced class weights for docs: n / (K n_k), so every class weighs
+ * the same in the loss (a class absent from docs gets 1). */
+static double *balanced_weights(const tcat_docs *d, size_t K)
 {
-    json_error_t je;
-    json_t *params = json_loads(e->params, 0, &je);
-    if (!params)
-        return tcat_fail(err, TCAT_ERR_USAGE, "hyperparameters are not a JSON object: %s", je.text);
-    c->family = e->family;
-    c->proba = malloc((plan->npool ? plan->npool : 1) * K * sizeof *c->proba);
-    if (!c->proba) {
-        json_decref(params);
+    double *w = calloc(K, sizeof *w);
+    size_t *n = calloc(K, sizeof *n);
+    if (!w || !n) {
+        free(w);
+        free(n);
+        return NULL;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        int32_t y = d->c->label[tcat_docs_at(d, i)];
+        if (y >= 0 && (size_t)y < K)
+            n[y]++;
+    }
+    for (size_t k = 0; k < K; k++)
+        w[k] = n[k] ? (double)d->n / ((double)K * (double)n[k]) : 1.0;
+    free(n);
+    return w;
+}
+
+/* One fit of candidate c on fit, predicting eval into proba; its fitted
+ * hyperparameters in *fitted (new reference) when asked. */
+static tcat_status fit_one(const tcat_search_opts *o, const tcat_candidate *c, size_t K,
+                           const tcat_docs *fit_docs, const tcat_docs *eval, float *proba,
+                           int threads, double deadline, tcat_cache *cache, json_t **fitted,
+                           double *predict_seconds, tcat_error *err)
+{
+    const tcat_pipeline_ops *ops = tcat_pipeline_family(c->family);
+    tcat_docs fit = *fit_docs, dev = *eval;
+    size_t *inner = NULL;
+    double *cw = NULL;
+    tcat_status st = TCAT_OK;
+    if (ops && ops->dev_selects && (st = inner_split(fit_docs, o->seed, &fit, &dev, &inner)))
+        return tcat_fail(err, st, "out of memory");
+    if (c->balanced && !(cw = balanced_weights(&fit, K))) {
+        free(inner);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
-    double log_t = 0, epochs = 0;
-    size_t row = 0;
-    tcat_status st = TCAT_OK;
-    const tcat_pipeline_ops *ops = tcat_pipeline_family(c->family);
-    for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
-        tcat_pipeline *p = NULL;
-        tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.85, NULL, cache,
-                            o->vectors, o->unlabeled};
-        tcat_docs fit = plan->fit[f], dev = plan->eval[f];
-        size_t *inner = NULL;
-        if (ops && ops->dev_selects && (st = inner_split(&plan->fit[f], o->seed, &fit, &dev,
-                                                         &inner)) != TCAT_OK) {
-            st = tcat_fail(err, st, "out of memory");
-            break;
-        }
-        st = tcat_pipeline_create(&p, c->family, params, K, err);
-        if (st == TCAT_OK)
-            st = tcat_pipeline_fit(p, &fit, &dev, &fo, err);
-        free(inner);
-        if (st == TCAT_OK)
-            st = tcat_pipeline_predict_proba(p, &plan->eval[f], c->proba + row * K, o->threads,
-                                             err);
-        if (st == TCAT_OK) {
-            const json_t *t = json_object_get(tcat_pipeline_params(p), "temperature");
-            const json_t *ep = json_object_get(tcat_pipeline_params(p), "epochs");
-            log_t += log(t ? json_number_value(t) : 1.0);
-            epochs += ep ? json_number_value(ep) : 0;
-            if (f == plan->npairs - 1) {
-                /* the refit uses the folds' mean temperature (geometric)
-                 * and, for early-stopped families, their mean best epoch */
-                c->params = json_deep_copy(tcat_pipeline_params(p));
-                if (c->params)
-                    json_object_set_new(c->params, "temperature",
-                                        json_real(exp(log_t / (double)plan->npairs)));
-                if (c->params && ep)
-                    json_object_set_new(c->params, "epochs",
-                                        json_integer((json_int_t)fmax(
-                                            1, floor(epochs / (double)plan->npairs + 0.5))));
-            }
-        }
-        row += plan->eval[f].n;
-        tcat_pipeline_free(&p);
-    }
-    json_decref(params);
-    if (st == TCAT_OK && !c->params)
+    tcat_fit_opts fo = {threads, o->seed, deadline, cw, cache, o->vectors, o->unlabeled};
+    tcat_pipeline *p = NULL;
+    st = tcat_pipeline_create(&p, c->family, c->params, K, err);
+    if (st == TCAT_OK)
+        st = tcat_pipeline_fit(p, &fit, &dev, &fo, err);
+    double t = tcat_now();
+    if (st == TCAT_OK)
+        st = tcat_pipeline_predict_proba(p, eval, proba, threads, err);
+    if (predict_seconds)
+        *predict_seconds += tcat_now() - t;
+    if (st == TCAT_OK && fitted && !(*fitted = json_deep_copy(tcat_pipeline_params(p))))
         st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_pipeline_free(&p);
+    free(inner);
+    free(cw);
+    return st;
+}
+
+/* Rung r < RUNGS - 1 fits on a stratified share of fold 0's fit documents
+ * and scores on fold 0's eval documents; the top rung is the whole plan. */
+#define RUNGS 3
+#define ETA 3
+static const double rung_share[RUNGS - 1] = {1.0 / 9, 1.0 / 3};
+#define MIN_RUNG_DOCS 300 /* fewer documents than this choose on noise */
+/* Random settings drawn after the portfolio when --trials does not say:
+ * enough for successive halving to find something, and a search of small
+ * data ends long before its budget. */
+#define MAX_RANDOM 60
+
+/* Candidate c at rung r: its score, and at the top rung its pool
+ * probabilities and fitted hyperparameters. */
+static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, size_t K, int r,
+                            tcat_candidate *c, int threads, double deadline, tcat_cache *cache,
+                            tcat_error *err)
+{
+    tcat_status st = TCAT_OK;
+    if (r < RUNGS - 1) {
+        const tcat_docs *f0 = &plan->fit[0], *e0 = &plan->eval[0];
+        int32_t *y = tcat_docs_labels(f0);
+        size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
+        size_t *idx = malloc((f0->n ? f0->n : 1) * sizeof *idx);
+        float *proba = malloc((e0->n ? e0->n : 1) * K * sizeof *proba);
+        if (!y || !idx || !proba ||
+            tcat_split_holdout(y, f0->n, rung_share[r], o->seed ^ (uint64_t)(r + 1), &keep,
+                               &nkeep, &held, &nheld) != TCAT_OK)
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        if (st == TCAT_OK) {
+            for (size_t i = 0; i < nheld; i++)
+                idx[i] = tcat_docs_at(f0, held[i]);
+            tcat_docs share = {f0->c, idx, nheld};
+            st = fit_one(o, c, K, &share, e0, proba, threads, deadline, NULL, NULL, NULL, err);
+        }
+        if (st == TCAT_OK) {
+            tcat_metrics m = {0};
+            if ((st = tcat_search_score(e0, proba, K, &m, err)) == TCAT_OK)
+                c->rung_score[r] = tcat_metrics_get(&m, o->metric);
+            tcat_metrics_free(&m);
+        }
+        free(y);
+        free(keep);
+        free(held);
+        free(idx);
+        free(proba);
+        return st;
+    }
+    c->proba = malloc((plan->npool ? plan->npool : 1) * K * sizeof *c->proba);
+    if (!c->proba)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    double log_t = 0, epochs = 0, pred_s = 0;
+    size_t row = 0;
+    json_t *last = NULL;
+    for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
+        json_decref(last);
+        last = NULL;
+        st = fit_one(o, c, K, &plan->fit[f], &plan->eval[f], c->proba + row * K, threads,
+                     deadline, cache, &last, &pred_s, err);
+        if (st != TCAT_OK)
+            break;
+        const json_t *tj = json_object_get(last, "temperature"), *ej = json_object_get(last, "epochs");
+        log_t += log(tj ? json_number_value(tj) : 1.0);
+        epochs += ej ? json_number_value(ej) : 0;
+        row += plan->eval[f].n;
+    }
+    if (st == TCAT_OK) {
+        /* the refit uses the folds' mean temperature (geometric) and, for
+         * early-stopped families, their mean best epoch */
+        json_decref(c->params);
+        c->params = last;
+        last = NULL;
+        json_object_set_new(c->params, "temperature", json_real(exp(log_t / (double)plan->npairs)));
+        if (json_object_get(c->params, "epochs"))
+            json_object_set_new(c->params, "epochs",
+                                json_integer((json_int_t)fmax(
+                                    1, floor(epochs / (double)plan->npairs + 0.5))));
+        c->score = pool_score(plan, c->proba, K, o->metric, NULL, err, &st);
+        /* per thread: what one stream of predictions keeps up with */
+        c->predict_rate = (double)plan->npool / fmax(pred_s * threads, 1e-6);
+    }
+    json_decref(last);
     return st;
 }
 
@@ -280,8 +330,16 @@ static double select_ensemble(const tcat_search_opts *o, const tcat_plan *plan, 
             distinct += picks[i] > 0;
         long pick = -1;
         double pick_score = -1;
+        double inv_rate = 0; /* seconds per document of the members so far */
+        for (size_t i = 0; i < n; i++)
+            if (picks[i])
+                inv_rate += 1 / fmax(s->cands[i].predict_rate, 1e-9);
         for (size_t i = 0; i < n; i++) {
             if (!s->cands[i].done || (!picks[i] && distinct >= o->max_members))
+                continue;
+            /* a new member must keep the whole ensemble fast enough */
+            if (!picks[i] && o->min_throughput > 0 &&
+                1 / (inv_rate + 1 / fmax(s->cands[i].predict_rate, 1e-9)) < o->min_throughput)
                 continue;
             for (size_t j = 0; j < cells; j++)
                 trial[j] = sum[j] + s->cands[i].proba[j];
@@ -316,65 +374,317 @@ done:
     return best_score;
 }
 
+/* ---- the scheduler ---------------------------------------------------------
+
+ * Candidates come from the space (search/space.h): the portfolio first,
+ * then random settings cycling through the families. Each climbs rungs of
+ * successive halving (ETA = 3): a stratified ninth of fold 0's fit
+ * documents, a third, then the whole plan (every fold, all documents).
+ * Rungs too small to choose by (< MIN_RUNG_DOCS documents) are skipped. A
+ * portfolio setting is promoted while its next rung fits in the budget; a
+ * random one only when its score is in the top third of all scores at its
+ * rung so far (asynchronous successive halving's rule, Li et al. 2020,
+ * applied in a fixed order so the result does not depend on timing).
+ * Jobs (a candidate at a rung) run `par` at a time, each on threads/par
+ * threads; results are applied in job order. */
+
+typedef struct job {
+    size_t cand;
+    int rung;
+    tcat_status st;
+    tcat_error err;
+    double seconds;
+} job;
+
+typedef struct sched {
+    const tcat_search_opts *o;
+    const tcat_plan *plan;
+    size_t K;
+    tcat_search *s;
+    job *jobs;
+    size_t njobs;
+    int threads_each;
+    double deadline;
+    tcat_cache **caches; /* one per parallel slot */
+} sched;
+
+static void run_job(void *ctx, int t)
+{
+    sched *S = ctx;
+    if ((size_t)t >= S->njobs)
+        return;
+    job *j = &S->jobs[t];
+    tcat_candidate *c = &S->s->cands[j->cand];
+    double start = tcat_now();
+    j->st = evaluate(S->o, S->plan, S->K, j->rung, c, S->threads_each, S->deadline,
+                     c->portfolio ? S->caches[t] : NULL, &j->err);
+    j->seconds = tcat_now() - start;
+}
+
+/* The rung a candidate starts at: the first with enough documents. */
+static int first_rung(const tcat_plan *plan)
+{
+    for (int r = 0; r < RUNGS - 1; r++)
+        if ((double)plan->fit[0].n * rung_share[r] >= MIN_RUNG_DOCS)
+            return r;
+    return RUNGS - 1;
+}
+
+/* Seconds the next rung of c should take, from what its last took. */
+static double next_cost(const tcat_plan *plan, const tcat_candidate *c, double last, int next)
+{
+    double share_now = c->rung < RUNGS - 1 ? rung_share[c->rung] : 1.0;
+    double share_next = next < RUNGS - 1 ? rung_share[next] : 1.0;
+    double folds = next == RUNGS - 1 ? (double)plan->npairs : 1.0;
+    return last * share_next / share_now * folds * 1.2;
+}
+
+/* True when c's score at rung r is in the top 1/ETA of all at that rung. */
+static bool in_top(const tcat_search *s, size_t c, int r)
+{
+    size_t n = 0, better = 0;
+    double mine = s->cands[c].rung_score[r];
+    for (size_t i = 0; i < s->ncand; i++)
+        if (s->cands[i].rung_seen[r]) {
+            n++;
+            better += s->cands[i].rung_score[r] > mine;
+        }
+    size_t keep = (n + ETA - 1) / ETA;
+    return better < (keep ? keep : 1);
+}
+
+/* Adds the next new candidate (portfolio, then random); false when there
+ * is none (--trials reached, or nothing allowed). */
+static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_space *sp,
+                          size_t *port_next, size_t *rand_next, tcat_rng *rng, size_t *cap,
+                          tcat_status *st, tcat_error *err)
+{
+    if (o->trials > 0 && s->ncand >= o->trials)
+        return false;
+    if (o->trials == 0 && *rand_next >= MAX_RANDOM)
+        return false;
+    const char *family = NULL;
+    json_t *params = NULL;
+    bool portfolio = false;
+    if (o->fixed_family) {
+        if (s->ncand > 0)
+            return false;
+        json_error_t je;
+        if (!(params = json_loads(o->fixed_params ? o->fixed_params : "{}", 0, &je))) {
+            *st = tcat_fail(err, TCAT_ERR_USAGE, "--params: not JSON: %s", je.text);
+            return false;
+        }
+        const tcat_pipeline_ops *ops = tcat_pipeline_family(o->fixed_family);
+        family = ops ? ops->family : NULL;
+        portfolio = true;
+    }
+    while (!family && *port_next < tcat_space_portfolio_size(sp)) {
+        const char *f;
+        const json_t *p;
+        tcat_space_portfolio(sp, (*port_next)++, &f, &p);
+        bool ok = !o->families;
+        for (size_t i = 0; o->families && o->families[i]; i++)
+            ok |= strcmp(o->families[i], f) == 0;
+        const tcat_pipeline_ops *ops = tcat_pipeline_family(f);
+        if (ok && ops) {
+            family = ops->family;
+            params = json_deep_copy(p);
+            portfolio = true;
+        }
+    }
+    const char *const *fams = tcat_space_families(sp);
+    size_t nf = 0;
+    while (fams[nf])
+        nf++;
+    for (size_t tries = 0; !family && nf && tries < nf; tries++) {
+        const char *f = fams[(*rand_next)++ % nf];
+        bool ok = !o->families;
+        for (size_t i = 0; o->families && o->families[i]; i++)
+            ok |= strcmp(o->families[i], f) == 0;
+        const tcat_pipeline_ops *ops = tcat_pipeline_family(f);
+        if (ok && ops) {
+            family = ops->family;
+            params = tcat_space_sample(sp, f, rng);
+        }
+    }
+    if (!family) {
+        json_decref(params);
+        return false;
+    }
+    if (s->ncand == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 32;
+        tcat_candidate *nc = realloc(s->cands, ncap * sizeof *nc);
+        if (!nc) {
+            json_decref(params);
+            *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            return false;
+        }
+        s->cands = nc;
+        *cap = ncap;
+    }
+    tcat_candidate *c = &s->cands[s->ncand++];
+    memset(c, 0, sizeof *c);
+    c->family = family;
+    c->params = params;
+    c->portfolio = portfolio;
+    c->rung = -1;
+    c->balanced = o->class_weight == 1 ||
+                  (o->class_weight < 0 && !portfolio && o->metric == TCAT_METRIC_MACRO_F1 &&
+                   tcat_rng_below(rng, 2));
+    if (!params)
+        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    return params != NULL;
+}
+
 tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tcat_plan *plan,
                             size_t K, tcat_error *err)
 {
     memset(s, 0, sizeof *s);
     s->best = -1;
-    /* the portfolio entries of the allowed families, in order, or the
-     * one fixed candidate */
-    const entry *which[sizeof portfolio / sizeof *portfolio];
-    entry fixed = {o->fixed_family, o->fixed_params};
-    if (o->fixed_family) {
-        if (!tcat_pipeline_family(o->fixed_family))
-            return tcat_fail(err, TCAT_ERR_USAGE, "unknown model family '%s'", o->fixed_family);
-        which[s->ncand++] = &fixed;
-    }
-    for (size_t i = 0; !o->fixed_family && i < tcat_search_portfolio_size(); i++) {
-        bool ok = !o->families;
-        for (size_t f = 0; o->families && o->families[f]; f++)
-            ok |= strcmp(o->families[f], portfolio[i].family) == 0;
-        if (ok)
-            which[s->ncand++] = &portfolio[i];
-    }
-    if (s->ncand == 0)
-        return tcat_fail(err, TCAT_ERR_USAGE, "no candidate of the families asked for");
-    if (o->trials > 0 && o->trials < s->ncand)
-        s->ncand = o->trials;
-    s->cands = calloc(s->ncand, sizeof *s->cands);
-    tcat_cache *cache = NULL;
-    if (!s->cands || tcat_cache_new(&cache) != TCAT_OK) {
-        tcat_search_free(s);
-        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    }
-    tcat_status st = TCAT_OK;
-    double slowest = 0;
-    for (size_t i = 0; i < s->ncand && st == TCAT_OK; i++) {
-        double start = tcat_now();
-        /* the refit on all documents costs about one fit per fold: keep
-         * room for it and for one more candidate as slow as the slowest */
-        double refit = slowest / (double)plan->npairs * 1.5;
-        if (s->best >= 0 && start - o->t0 + slowest + refit > o->budget * 0.9)
+    if (o->fixed_family && !tcat_pipeline_family(o->fixed_family))
+        return tcat_fail(err, TCAT_ERR_USAGE, "unknown model family '%s'", o->fixed_family);
+    tcat_space *sp = NULL;
+    tcat_status st = tcat_space_default(&sp, err);
+    if (st != TCAT_OK)
+        return st;
+    int par = o->threads > 1 ? o->threads : 1;
+    if (o->fixed_family)
+        par = 1;
+    sched S = {o, plan, K, s, calloc((size_t)par, sizeof(job)), 0,
+               o->threads / par > 0 ? o->threads / par : 1, o->t0 + o->budget * 0.85,
+               calloc((size_t)par, sizeof(tcat_cache *))};
+    tcat_rng rng;
+    tcat_rng_seed(&rng, o->seed ^ 0x7365617263ull);
+    size_t cap = 0, port_next = 0, rand_next = 0;
+    if (!S.jobs || !S.caches)
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    for (int t = 0; t < par && st == TCAT_OK; t++)
+        if (tcat_cache_new(&S.caches[t]) != TCAT_OK)
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    int r0 = first_rung(plan);
+    bool more_new = true;
+    /* reserve for the refit: about one fit of each likely member */
+    double refit_reserve = 0;
+    /* seconds the first rung took, per family (to judge whether a new
+     * candidate still fits) */
+    double fam_first[8] = {0};
+    const char *const *fams = tcat_space_families(sp);
+    while (st == TCAT_OK) {
+        double now = tcat_now(), end = S.deadline - refit_reserve;
+        /* this round's jobs: promotions first (highest rung, then in
+         * candidate order), then new candidates */
+        S.njobs = 0;
+        for (int r = RUNGS - 2; r >= -1 && S.njobs < (size_t)par; r--)
+            for (size_t i = 0; i < s->ncand && S.njobs < (size_t)par; i++) {
+                tcat_candidate *c = &s->cands[i];
+                if (c->rung != r || !c->promote)
+                    continue;
+                c->promote = false;
+                S.jobs[S.njobs++] = (job){.cand = i, .rung = c->next_rung};
+            }
+        while (more_new && S.njobs < (size_t)par && now < end) {
+            if (!(more_new = new_candidate(s, o, sp, &port_next, &rand_next, &rng, &cap, &st, err)))
+                break;
+            tcat_candidate *c = &s->cands[s->ncand - 1];
+            /* cheap known-good settings go straight to the top rung */
+            int r = c->portfolio && tcat_space_cost(sp, c->family) <= 3 ? RUNGS - 1 : r0;
+            size_t f = 0;
+            while (fams[f] && strcmp(fams[f], c->family))
+                f++;
+            if (r < RUNGS - 1 && f < 8 && now + fam_first[f] > end) {
+                c->rung = -2; /* would not finish: never started */
+                continue;
+            }
+            S.jobs[S.njobs++] = (job){.cand = s->ncand - 1, .rung = r};
+        }
+        if (st != TCAT_OK || S.njobs == 0)
             break;
-        tcat_candidate *c = &s->cands[i];
-        st = evaluate(o, plan, K, which[i], cache, c, err);
-        if (st != TCAT_OK)
+        tcat_parallel(par, run_job, &S);
+        bool late = tcat_now() > S.deadline;
+        for (size_t q = 0; q < S.njobs && st == TCAT_OK; q++) {
+            job *j = &S.jobs[q];
+            tcat_candidate *c = &s->cands[j->cand];
+            if (j->st != TCAT_OK) {
+                st = j->st;
+                *err = j->err;
+                break;
+            }
+            c->seconds += j->seconds;
+            if (late && (j->rung < RUNGS - 1 || s->best >= 0)) {
+                /* cut short by the deadline: its score says nothing */
+                free(c->proba);
+                c->proba = NULL;
+                continue;
+            }
+            c->rung = j->rung;
+            if (j->rung < RUNGS - 1) {
+                c->rung_seen[j->rung] = true;
+                size_t f = 0;
+                while (fams[f] && strcmp(fams[f], c->family))
+                    f++;
+                if (f < 8 && j->rung == r0 && j->seconds > fam_first[f])
+                    fam_first[f] = j->seconds;
+            } else {
+                c->top_seconds = j->seconds;
+                c->done = true;
+                if (s->best < 0 || c->score > s->cands[s->best].score)
+                    s->best = (long)j->cand;
+            }
+            if (o->progress)
+                o->progress(o->ctx, j->cand, c);
+        }
+        if (st != TCAT_OK || late)
             break;
-        c->score = pool_score(plan, c->proba, K, o->metric, NULL, err, &st);
-        if (st != TCAT_OK)
+        /* promotions, in job order */
+        now = tcat_now();
+        refit_reserve = 0;
+        if (s->best >= 0)
+            refit_reserve = s->cands[s->best].top_seconds / (double)plan->npairs * 1.3;
+        end = S.deadline - refit_reserve;
+        for (size_t q = 0; q < S.njobs; q++) {
+            job *j = &S.jobs[q];
+            tcat_candidate *c = &s->cands[j->cand];
+            if (j->rung >= RUNGS - 1 || c->rung != j->rung)
+                continue;
+            int next = j->rung + 1;
+            while (next < RUNGS - 1 && (double)plan->fit[0].n * rung_share[next] < MIN_RUNG_DOCS)
+                next++;
+            bool fits = now + next_cost(plan, c, j->seconds, next) < end;
+            if (fits && (c->portfolio || in_top(s, j->cand, j->rung))) {
+                c->promote = true;
+                c->next_rung = next;
+            }
+        }
+        /* nothing pending and nothing new: done */
+        bool pending = false;
+        for (size_t i = 0; i < s->ncand; i++)
+            pending |= s->cands[i].promote;
+        if (!pending && (!more_new || tcat_now() >= end))
             break;
-        c->seconds = tcat_now() - start;
-        c->done = true;
-        if (c->seconds > slowest)
-            slowest = c->seconds;
-        if (s->best < 0 || c->score > s->cands[s->best].score)
-            s->best = (long)i;
-        if (o->progress)
-            o->progress(o->ctx, i, c);
     }
-    tcat_cache_free(&cache);
+    for (int t = 0; S.caches && t < par; t++)
+        tcat_cache_free(&S.caches[t]);
+    free(S.caches);
+    free(S.jobs);
+    tcat_space_free(&sp);
     if (st == TCAT_OK && s->best < 0)
-        st = tcat_fail(err, TCAT_ERR_LIBRARY, "no candidate could be fitted");
+        st = tcat_fail(err, TCAT_ERR_LIBRARY, "no candidate could be fitted within the budget");
+    if (st == TCAT_OK && o->min_throughput > 0) {
+        /* the best of those fast enough; when none is, the fastest */
+        long fast = -1, fastest = -1;
+        for (size_t i = 0; i < s->ncand; i++) {
+            const tcat_candidate *c = &s->cands[i];
+            if (!c->done)
+                continue;
+            if (c->predict_rate >= o->min_throughput &&
+                (fast < 0 || c->score > s->cands[fast].score))
+                fast = (long)i;
+            if (fastest < 0 || c->predict_rate > s->cands[fastest].predict_rate)
+                fastest = (long)i;
+        }
+        s->best = fast >= 0 ? fast : fastest;
+        s->throughput_met = fast >= 0;
+    }
     if (st == TCAT_OK)
         s->final_score = select_ensemble(o, plan, K, s, err, &st);
     if (st == TCAT_OK) {
@@ -382,7 +692,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         double cost = 0;
         for (size_t i = 0; i < s->ncand; i++)
             if (s->cands[i].picks) {
-                cost += s->cands[i].seconds / (double)plan->npairs * 1.5;
+                cost += s->cands[i].top_seconds / (double)plan->npairs * 1.3;
                 s->members++;
             }
         if (s->members > 1 && tcat_now() - o->t0 + cost > o->budget) {
@@ -416,12 +726,16 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
     tcat_cache *cache = NULL;
     if (tcat_cache_new(&cache) != TCAT_OK)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    tcat_fit_opts fo = {o->threads, o->seed, 0, NULL, cache, o->vectors, o->unlabeled};
-    tcat_status st = TCAT_OK;
+    /* the refit must end within the budget too (writing the file is quick) */
+    tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.99, NULL, cache, o->vectors,
+                        o->unlabeled};
+    double *cw = balanced_weights(docs, K);
+    tcat_status st = cw ? TCAT_OK : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->ncand && st == TCAT_OK; i++) {
         const tcat_candidate *c = &s->cands[i];
         if (!c->picks)
             continue;
+        fo.class_weight = c->balanced ? cw : NULL;
         tcat_pipeline *p = NULL;
         st = tcat_pipeline_create(&p, c->family, c->params, K, err);
         if (st == TCAT_OK)
@@ -432,8 +746,14 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
         }
         json_t *scores = json_pack("{s:s, s:f}", "metric", tcat_metric_name(o->metric), "heldout",
                                    c->score);
+        if (scores) {
+            /* (no timings here: the file must not depend on the clock) */
+            json_object_set_new(scores, "class_weight",
+                                json_string(c->balanced ? "balanced" : "none"));
+        }
         st = tcat_model_add_member(model, p, (double)c->picks, scores, err);
     }
+    free(cw);
     tcat_cache_free(&cache);
     return st;
 }

@@ -1,28 +1,57 @@
 /*
  * search/search.h — choosing models under a time budget.
  *
- * A search fits candidate pipelines (a portfolio of known-good settings,
- * tried in order) and scores each on held-out documents, then builds an
- * ensemble of them and refits its members on every labelled document.
+ * A search tries candidate pipelines, scores each on held-out documents,
+ * builds an ensemble of the best and refits its members on every labelled
+ * document.
  *
- * How candidates are scored depends on the data:
+ * Candidates: the portfolio of known-good settings (search/space.json),
+ * then up to 60 settings drawn at random from each family's space
+ * (search/space.h), families in turn; --trials N caps the total. With
+ * the macro-F1 metric a random setting also draws balanced class weights
+ * half the time (class_weight -1); class_weight 0 or 1 fixes them.
+ *
+ * Scoring depends on the data:
  *   - k-fold cross-validation (folds > 1): the documents are split into k
  *     stratified folds; each fold is predicted by a model fitted on the
  *     others, and the score is taken over all these out-of-fold
  *     predictions. Used for small corpora, where a single holdout of a
  *     thousand documents would choose on noise.
  *   - holdout (folds = 1): fitted on one set, scored on another.
- * Each fold's fit calibrates on the fold it predicts; the temperature the
- * final refit uses is the geometric mean of the folds'.
+ * Each fold's fit calibrates on the fold it predicts (a family that
+ * early-stops gets a 10% inner split of its fit documents instead, so the
+ * scored documents never pick its epochs); the refit uses the folds'
+ * geometric-mean temperature and mean best epoch.
+ *
+ * Successive halving (rungs, ETA = 3): a candidate is first scored on
+ * fold 1 after fitting on a stratified ninth of that fold's fit
+ * documents, then a third, then on the whole plan; a rung with fewer than
+ * 300 documents is skipped. Random settings climb only while their score
+ * is in the top third of all scores at their rung so far (the rule of
+ * asynchronous successive halving, applied in a fixed order); known-good
+ * settings climb while the next rung fits in the budget, and the cheap
+ * families' go straight to the top. Only top-rung candidates (out-of-fold
+ * probabilities for every pooled document) can join the ensemble.
+ *
+ * Concurrency: with threads > 1, that many candidate steps run at once,
+ * one thread each; their results are applied in a fixed order, so a search
+ * bounded by --trials gives the same model for the same data, seed and
+ * threads. A search bounded by time depends on the clock.
+ *
+ * Budget: steps start only while their estimated cost (from the lower
+ * rung, or the family's first step) leaves room for the refit; every fit
+ * stops at 85% of the budget with what it has learnt, a step cut short
+ * this way is not counted (except the first candidate: a model is always
+ * returned), and the refit stops at 99%.
  *
  * The ensemble is greedy ensemble selection with replacement (Caruana,
  * Niculescu-Mizil, Crew and Ksikes, ICML 2004) over the candidates'
  * held-out probabilities, at most max_members distinct candidates, and
- * kept only when it scores above the best single candidate.
- *
- * Budget: a candidate is started only while the time used, plus what the
- * slowest so far took, leaves room for the refit; a fit in progress is
- * stopped at the deadline with what it has learnt.
+ * kept only when it scores above the best single candidate. With
+ * min_throughput, candidates predicting slower (documents/s per thread,
+ * measured on the held-out predictions) are left out, and the ensemble's
+ * combined rate stays above it; when none is fast enough the fastest is
+ * the model.
  */
 #ifndef TCAT_SEARCH_SEARCH_H
 #define TCAT_SEARCH_SEARCH_H
@@ -38,12 +67,24 @@
 
 typedef struct tcat_candidate {
     const char *family;
-    json_t *params;   /* as fitted (temperature included); owned */
-    double score;     /* held-out score by the search's metric */
-    double seconds;   /* to fit and score it (all folds) */
+    json_t *params;   /* as given; once done, as fitted (temperature,
+                       * epochs); owned */
+    bool balanced;    /* trained with balanced class weights */
+    bool portfolio;   /* a known-good setting (else drawn at random) */
+    int rung;         /* the highest rung it was scored at, -1: none */
+    double rung_score[2]; /* its scores at the lower rungs (fold 0) */
+    double score;     /* held-out score by the search's metric (top rung) */
+    double seconds;   /* to fit and score it, all rungs */
+    double top_seconds; /* ... of which the top rung (all folds) */
+    double predict_rate; /* documents per second per thread, measured on
+                       * the held-out predictions */
     float *proba;     /* its held-out probabilities, rows in pool order */
     unsigned picks;   /* weight in the ensemble (0: not a member) */
-    bool done;        /* fitted and scored within the budget */
+    bool done;        /* scored at the top rung within the budget */
+    /* scheduler state */
+    bool rung_seen[2];
+    bool promote;
+    int next_rung;
 } tcat_candidate;
 
 typedef struct tcat_search_opts {
@@ -59,7 +100,12 @@ typedef struct tcat_search_opts {
     const char *fixed_family, *fixed_params;
     const struct tcat_vec *vectors; /* pretrained vectors, or NULL */
     const tcat_corpus *unlabeled;   /* text without labels for word vectors, or NULL */
-    /* called after each candidate (for progress lines), may be NULL */
+    int class_weight;    /* 0 none, 1 balanced, -1 search both (random
+                          * settings draw it when the metric is macro-F1) */
+    double min_throughput; /* documents/s/thread the model must predict
+                          * (0: no limit): slower candidates are not
+                          * members, and the ensemble as a whole keeps up */
+    /* called after each step of a candidate (for progress), may be NULL */
     void (*progress)(void *ctx, size_t i, const tcat_candidate *c);
     void *ctx;
 } tcat_search_opts;
@@ -90,11 +136,9 @@ typedef struct tcat_search {
     long best;            /* best single candidate, -1 when none finished */
     double final_score;   /* of the chosen ensemble (or the best single) */
     size_t members;       /* distinct candidates with picks > 0 */
+    bool throughput_met;  /* with a min_throughput: some candidate met it */
     json_t *best_metrics; /* tcat_metrics_to_json of the chosen model's pool predictions */
 } tcat_search;
-
-/* The candidates of the portfolio, in the order they are tried. */
-size_t tcat_search_portfolio_size(void);
 
 /* Runs the search over the plan (K classes). On success s holds every
  * candidate, the best and the ensemble (picks). Fails only on errors

@@ -1,0 +1,184 @@
+/* tests/check_search.c — the search space (every known-good setting and
+ * every random draw makes a valid pipeline; malformed spaces are refused)
+ * and the successive-halving scheduler (deterministic for a seed, random
+ * settings climb rungs only when good, class weights, the throughput cap). */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipelines/pipeline.h"
+#include "search/search.h"
+#include "search/space.h"
+#include "tests/suites.h"
+#include "tests/synth.h"
+#include "tests/testutil.h"
+
+START_TEST(test_space_settings_are_valid)
+{
+    tcat_space *sp;
+    tcat_error err = {0};
+    ck_assert_msg(tcat_space_default(&sp, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert(tcat_space_portfolio_size(sp) >= 10);
+    for (size_t i = 0; i < tcat_space_portfolio_size(sp); i++) {
+        const char *f;
+        const json_t *p;
+        tcat_space_portfolio(sp, i, &f, &p);
+        tcat_pipeline *pl = NULL;
+        ck_assert_msg(tcat_pipeline_create(&pl, f, p, 3, &err) == TCAT_OK, "portfolio %zu: %s", i,
+                      err.msg);
+        tcat_pipeline_free(&pl);
+    }
+    tcat_rng r;
+    tcat_rng_seed(&r, 7);
+    const char *const *fams = tcat_space_families(sp);
+    size_t nf = 0;
+    for (; fams[nf]; nf++)
+        for (int k = 0; k < 200; k++) {
+            json_t *p = tcat_space_sample(sp, fams[nf], &r);
+            ck_assert_ptr_nonnull(p);
+            tcat_pipeline *pl = NULL;
+            char *txt = json_dumps(p, JSON_COMPACT);
+            ck_assert_msg(tcat_pipeline_create(&pl, fams[nf], p, 3, &err) == TCAT_OK,
+                          "%s %s: %s", fams[nf], txt, err.msg);
+            free(txt);
+            tcat_pipeline_free(&pl);
+            json_decref(p);
+        }
+    ck_assert_uint_eq(nf, 4);
+    ck_assert_ptr_null(tcat_space_sample(sp, "nosuch", &r));
+    ck_assert(tcat_space_cost(sp, "cnn") > tcat_space_cost(sp, "linear"));
+
+    /* the same seed draws the same settings */
+    tcat_rng a, b;
+    tcat_rng_seed(&a, 3);
+    tcat_rng_seed(&b, 3);
+    json_t *x = tcat_space_sample(sp, "linear", &a), *y = tcat_space_sample(sp, "linear", &b);
+    ck_assert(json_equal(x, y));
+    json_decref(x);
+    json_decref(y);
+    tcat_space_free(&sp);
+}
+END_TEST
+
+START_TEST(test_space_malformed)
+{
+    static const char *const bad[][2] = {
+        {"{", "line"},
+        {"{\"order\": [\"linear\"], \"portfolio\": []}", "needs"},
+        {"{\"order\": [\"linear\"], \"portfolio\": [], \"families\": {}}", "no space"},
+        {"{\"order\": [\"linear\"], \"portfolio\": [], \"families\": {\"linear\": {\"cost\": 1, "
+         "\"space\": {\"C\": {\"log\": [0, 1]}}}}}",
+         "linear.C"},
+        {"{\"order\": [\"linear\"], \"portfolio\": [], \"families\": {\"linear\": {\"cost\": 1, "
+         "\"space\": {\"C\": {\"choice\": []}}}}}",
+         "linear.C"},
+        {"{\"order\": [], \"portfolio\": [[\"linear\"]], \"families\": {}}", "portfolio entry 0"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tcat_space *sp = NULL;
+        tcat_error err = {0};
+        ck_assert_msg(tcat_space_parse(&sp, bad[i][0], &err) == TCAT_ERR_USAGE, "case %zu", i);
+        ck_assert_msg(strstr(err.msg, bad[i][1]) != NULL, "case %zu: '%s'", i, err.msg);
+        ck_assert_ptr_null(sp);
+    }
+}
+END_TEST
+
+/* A search over 1200 synthetic documents, 5-fold: fold 1 fits on 960,
+ * so the first rung (a ninth: 107 documents) is skipped and random
+ * settings start on a third (320). */
+static void search(tcat_search *s, const tcat_plan *plan, size_t trials, int class_weight,
+                   double min_tp)
+{
+    static const char *const linear_only[] = {"linear", NULL};
+    tcat_search_opts o = {.t0 = tcat_now(),
+                          .budget = 1e6,
+                          .trials = trials,
+                          .metric = TCAT_METRIC_MACRO_F1,
+                          .threads = 1,
+                          .seed = 5,
+                          .max_members = 3,
+                          .families = linear_only,
+                          .class_weight = class_weight,
+                          .min_throughput = min_tp};
+    tcat_error err = {0};
+    ck_assert_msg(tcat_search_run(s, &o, plan, 3, &err) == TCAT_OK, "%s", err.msg);
+}
+
+START_TEST(test_scheduler)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 3, 400, 11);
+    /* a third of the labels made random: settings now score differently */
+    tcat_rng r;
+    tcat_rng_seed(&r, 2);
+    for (size_t i = 0; i < c.n; i++)
+        if (tcat_rng_below(&r, 3) == 0)
+            c.label[i] = c.labels[c.doc_label[i]] = (int32_t)tcat_rng_below(&r, 3);
+    size_t *idx = malloc(c.n * sizeof *idx);
+    for (size_t i = 0; i < c.n; i++)
+        idx[i] = i;
+    tcat_plan plan;
+    ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
+    tcat_search a, b;
+    search(&a, &plan, 30, -1, 0);
+    search(&b, &plan, 30, -1, 0);
+    ck_assert_uint_eq(a.ncand, 30);
+    ck_assert_uint_eq(a.ncand, b.ncand);
+    size_t random = 0, random_done = 0, balanced = 0;
+    for (size_t i = 0; i < a.ncand; i++) {
+        const tcat_candidate *x = &a.cands[i], *y = &b.cands[i];
+        ck_assert(x->done == y->done && x->rung == y->rung && x->picks == y->picks);
+        ck_assert(x->balanced == y->balanced);
+        if (x->done)
+            ck_assert(x->score == y->score);
+        if (x->portfolio)
+            ck_assert_msg(x->done, "portfolio setting %zu not scored", i);
+        else {
+            random++;
+            random_done += x->done;
+            ck_assert_msg(x->rung == 1 || x->rung == 2, "random setting %zu at rung %d", i,
+                          x->rung);
+        }
+        balanced += x->balanced;
+        ck_assert(!x->portfolio || !x->balanced); /* known-good settings as given */
+    }
+    /* successive halving: some random settings stop at the lower rung */
+    ck_assert(random > 0 && random_done < random);
+    ck_assert(balanced > 0);
+    ck_assert(a.best >= 0 && a.cands[a.best].done);
+    ck_assert(a.final_score >= a.cands[a.best].score);
+    tcat_search_free(&a);
+    tcat_search_free(&b);
+
+    /* --class-weight balanced: every candidate */
+    search(&a, &plan, 8, 1, 0);
+    for (size_t i = 0; i < a.ncand; i++)
+        ck_assert(a.cands[i].balanced);
+    tcat_search_free(&a);
+
+    /* a throughput no candidate reaches: the fastest alone */
+    search(&a, &plan, 8, 0, 1e12);
+    ck_assert(!a.throughput_met);
+    ck_assert_uint_eq(a.members, 1);
+    for (size_t i = 0; i < a.ncand; i++)
+        if (a.cands[i].done)
+            ck_assert(a.cands[i].predict_rate <= a.cands[a.best].predict_rate);
+    tcat_search_free(&a);
+    tcat_plan_free(&plan);
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
+Suite *search_suite(void)
+{
+    Suite *s = suite_create("search");
+    TCase *tc = tcase_new(s, "space");
+    tcase_add_test(tc, test_space_settings_are_valid);
+    tcase_add_test(tc, test_space_malformed);
+    tc = tcase_new(s, "scheduler");
+    tcase_add_test(tc, test_scheduler);
+    return s;
+}
