@@ -90,6 +90,10 @@ tcat: $(call obj,$(CLI_SRC)) libtcat.a build/config.mk
 build/check_tcat: $(call obj,$(TEST_SRC)) libtcat.a build/config.mk
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(TEST_SRC)) libtcat.a $(CHECK_LIBS) $(LIBS)
 
+build/bench/nnbench: build/obj/bench/neural/nnbench.o libtcat.a build/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ build/obj/bench/neural/nnbench.o libtcat.a $(LIBS)
+
 build/asan/libtcat.a: $(call aobj,$(LIB_SRC) $(GEN_SRC))
 	rm -f $@
 	ar rcs $@ $^
@@ -131,6 +135,7 @@ bench: tcat
 	sh bench/subword/run
 	sh bench/fasttext/run
 	sh bench/compare/run
+	sh bench/neural/run
 
 install: tcat libtcat.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tcat

@@ -8,7 +8,7 @@ set -eu
 
 pkgs="build-essential pkg-config libicu-dev libutf8proc-dev libpcre2-dev libopenblas-serial-dev libjansson-dev libxxhash-dev check"
 if [ "${1:-}" = "--bench" ]; then
-    pkgs="$pkgs sentencepiece fasttext python3-sklearn python3-numpy time"
+    pkgs="$pkgs sentencepiece fasttext python3-sklearn python3-numpy python3-torch time"
 fi
 
 missing=""
