@@ -751,6 +751,10 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
     bool has_dev = dev && dev->n > 0, tune = m->mode != MODE_STATIC;
     if (T > (size_t)m->batch)
         T = (size_t)m->batch;
+    if ((long)T != m->threads) { /* the model depends on it: recorded */
+        m->threads = (long)T;
+        set_param(m, "threads", json_integer((json_int_t)T));
+    }
     trainer t = {.T = T};
     st = TCAT_ERR_NOMEM;
     if (tcat_optim_init(&t.o_theta, (tcat_opt_kind)m->optimizer, (float)m->lr, m->ntheta) ||
