@@ -30,6 +30,8 @@ typedef struct ftx {
     double lr, temperature;
     int loss;
     bool punct;            /* punctuation tokens are inputs too */
+    bool eos;              /* every document has one more input, its own
+                            * row: fastText's end-of-line word, a bias */
     /* fitted */
     tcat_wordids vocab;    /* the words with their own rows, ids 0.. */
     size_t nwords;         /* vocab.n */
@@ -45,7 +47,7 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
     ftx *m = (ftx *)base;
     static const char *const known[] = {"dim", "lr", "epoch", "word_ngrams", "min_count",
                                         "bucket", "minn", "maxn", "loss", "threads",
-                                        "temperature", "pieces", "pieces_type", "punct", NULL};
+                                        "temperature", "pieces", "pieces_type", "punct", "eos", NULL};
     static const char *const losses[] = {"softmax", "ova", NULL};
     static const char *const ptypes[] = {"unigram", "bpe", NULL};
     const char *F = "fasttext";
@@ -66,7 +68,8 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
         (st = tcat_params_num(F, p, "temperature", 1.0, 1e-4, 1e4, &m->temperature, err)) ||
         (st = tcat_params_int(F, p, "pieces", 0, 0, 1000000, &m->pieces, err)) ||
         (st = tcat_params_choice(F, p, "pieces_type", ptypes, 0, &m->pieces_type, err)) ||
-        (st = tcat_params_bool(F, p, "punct", false, &m->punct, err)))
+        (st = tcat_params_bool(F, p, "punct", false, &m->punct, err)) ||
+        (st = tcat_params_bool(F, p, "eos", false, &m->eos, err)))
         return st;
     if (m->maxn > 0 && (m->minn < 1 || m->minn > m->maxn))
         return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: need 1 <= minn <= maxn");
@@ -81,14 +84,15 @@ static json_t *effective(const tcat_pipeline *base)
     const ftx *m = (const ftx *)base;
     static const char *const losses[] = {"softmax", "ova"};
     static const char *const ptypes[] = {"unigram", "bpe"};
-    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s, s:b}", "dim",
+    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:f, s:I, s:s, s:b, s:b}",
+                     "dim",
                      (json_int_t)m->dim, "lr", m->lr, "epoch", (json_int_t)m->epoch,
                      "word_ngrams", (json_int_t)m->word_ngrams, "min_count",
                      (json_int_t)m->min_count, "bucket", (json_int_t)m->bucket, "minn",
                      (json_int_t)m->minn, "maxn", (json_int_t)m->maxn, "loss",
                      losses[m->loss], "threads", (json_int_t)m->threads, "temperature",
                      m->temperature, "pieces", (json_int_t)m->pieces, "pieces_type",
-                     ptypes[m->pieces_type], "punct", m->punct);
+                     ptypes[m->pieces_type], "punct", m->punct, "eos", m->eos);
 }
 
 static tcat_status create(tcat_pipeline **out, const json_t *params, size_t nclasses,
@@ -115,6 +119,9 @@ static void destroy(tcat_pipeline *p)
 }
 
 /* ---- ids of a document -------------------------------------------------------- */
+
+/* Rows after the buckets: the pieces, then the end-of-document row. */
+static size_t tail_rows(const ftx *m) { return m->npieces + (m->eos ? 1 : 0); }
 
 typedef struct idvec {
     uint32_t *v;
@@ -213,6 +220,8 @@ static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *
                     return TCAT_ERR_NOMEM;
         }
     }
+    if (m->eos && push(v, base + (uint32_t)(m->bucket + m->npieces)) != TCAT_OK)
+        return TCAT_ERR_NOMEM;
     if (m->maxn <= 0)
         return TCAT_OK;
     for (size_t i = 0; i < nt; i++) {
@@ -498,7 +507,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     if (st == TCAT_OK && m->pieces > 0 && (st = train_pieces(m, train, err)) != TCAT_OK)
         return st;
     if (st == TCAT_OK)
-        st = tcat_tensor_init(&m->E, m->nwords + (size_t)m->bucket + m->npieces, dim);
+        st = tcat_tensor_init(&m->E, m->nwords + (size_t)m->bucket + tail_rows(m), dim);
     if (st == TCAT_OK)
         st = tcat_tensor_init(&m->W, K, dim);
     if (st != TCAT_OK)
@@ -512,7 +521,8 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     tcat_tensor part;
     tcat_tensor_view(&part, m->E.data, m->nwords, dim);
     tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
-    tcat_tensor_view(&part, tcat_tensor_row(&m->E, m->nwords + (size_t)m->bucket), m->npieces, dim);
+    tcat_tensor_view(&part, tcat_tensor_row(&m->E, m->nwords + (size_t)m->bucket), tail_rows(m),
+                     dim);
     tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
     if (o->vectors)
         init_from_vectors(m, train, o->vectors);
@@ -602,7 +612,8 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
     }
     size_t dim = (size_t)m->dim, nb = (size_t)m->bucket, nw = m->nwords;
     /* rows of words then pieces, dense; buckets, only those not zero */
-    float *Ew = malloc(((nw + m->npieces) ? nw + m->npieces : 1) * dim * sizeof *Ew);
+    size_t nt = tail_rows(m);
+    float *Ew = malloc(((nw + nt) ? nw + nt : 1) * dim * sizeof *Ew);
     uint32_t *ids = malloc((nb ? nb : 1) * sizeof *ids);
     size_t nz = 0;
     if (!Ew || !ids) {
@@ -611,7 +622,7 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
     memcpy(Ew, m->E.data, nw * dim * sizeof *Ew);
-    memcpy(Ew + nw * dim, tcat_tensor_row(&m->E, nw + nb), m->npieces * dim * sizeof *Ew);
+    memcpy(Ew + nw * dim, tcat_tensor_row(&m->E, nw + nb), nt * dim * sizeof *Ew);
     for (size_t b = 0; b < nb; b++) {
         const float *r = tcat_tensor_row(&m->E, nw + b);
         size_t j = 0;
@@ -631,7 +642,7 @@ static tcat_status save(const tcat_pipeline *p, tcat_mwriter *w, const char *pre
     (void)((st = tcat_pipeline_put(w, prefix, "shape", shape, sizeof shape, err)) ||
            (st = tcat_pipeline_put(w, prefix, "words", m->vocab.hash, nw * sizeof(uint64_t),
                                    err)) ||
-           (st = tcat_pipeline_put(w, prefix, "Ew", Ew, (nw + m->npieces) * dim * sizeof *Ew,
+           (st = tcat_pipeline_put(w, prefix, "Ew", Ew, (nw + nt) * dim * sizeof *Ew,
                                    err)) ||
            (st = tcat_pipeline_put(w, prefix, "Eb_ids", ids, nz * sizeof *ids, err)) ||
            (st = tcat_pipeline_put(w, prefix, "Eb", Eb, nz * dim * sizeof *Eb, err)) ||
@@ -669,7 +680,7 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
         m->npieces = tcat_subword_size(m->sub);
     }
     const uint64_t *words = tcat_pipeline_get(r, prefix, "words", nw * sizeof *words, &st, err);
-    size_t nb = (size_t)m->bucket, np = m->npieces;
+    size_t nb = (size_t)m->bucket, np = tail_rows(m);
     const float *Ew =
         words ? tcat_pipeline_get(r, prefix, "Ew", (nw + np) * dim * sizeof(float), &st, err) : NULL;
     const float *W = Ew ? tcat_pipeline_get(r, prefix, "W", K * dim * sizeof *W, &st, err) : NULL;

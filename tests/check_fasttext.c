@@ -117,7 +117,11 @@ static void known_answer(const char *params, size_t K)
     tcat_corpus_free(&c);
 }
 
-START_TEST(test_known_answer_words) { known_answer("{\"epoch\": 20, \"lr\": 0.5}", 3); }
+START_TEST(test_known_answer_words)
+{
+    known_answer("{\"epoch\": 20, \"lr\": 0.5}", 3);
+    known_answer("{\"epoch\": 20, \"lr\": 0.5, \"eos\": true, \"punct\": true}", 3);
+}
 END_TEST
 
 START_TEST(test_known_answer_ngrams_chars)
@@ -146,7 +150,8 @@ START_TEST(test_deterministic_and_round_trip)
     for (size_t i = 0; i < c.n; i++)
         all[i] = i;
     const char *params =
-        "{\"epoch\": 5, \"word_ngrams\": 2, \"bucket\": 1000, \"dim\": 8, \"pieces\": 30}";
+        "{\"epoch\": 5, \"word_ngrams\": 2, \"bucket\": 1000, \"dim\": 8, \"pieces\": 30, "
+        "\"eos\": true}";
     tcat_pipeline *a = make(params, 3), *b = make(params, 3);
     float *pa = fit_predict(a, &c, all, c.n, all, c.n);
     float *pb = fit_predict(b, &c, all, c.n, all, c.n);
