@@ -278,6 +278,17 @@ if [ "$(wc -l <"$T/out")" -eq 5 ]; then ok; else fail "predict with an rnn model
 run train "$T/train.tsv" -o "$T/x.tcat" --unlabeled "$T/nonexistent.txt" --models rnn
 expect_rc "train --unlabeled missing file" 4
 
+# class weights and a throughput floor; their refusals
+run train "$T/train.tsv" -o "$T/cw.tcat" --trials 3 --class-weight balanced --min-throughput 1 \
+    --report "$T/cw.json"
+expect_rc "train --class-weight balanced --min-throughput 1" 0
+if grep -q '"class_weight": *"balanced"' "$T/cw.json"; then ok; else fail "train --report: no balanced class weight"; fi
+if grep -q '"predict_docs_per_s"' "$T/cw.json"; then ok; else fail "train --report: no predict throughput"; fi
+run train "$T/train.tsv" -o "$T/x.tcat" --class-weight heavy
+expect_usage "train --class-weight heavy"
+run train "$T/train.tsv" -o "$T/x.tcat" --min-throughput -5
+expect_usage "train --min-throughput -5"
+
 # refusals
 printf 'a\tone text\na\tanother text\n' >"$T/one.tsv"
 run train "$T/one.tsv" -o "$T/one.tcat"
