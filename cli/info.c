@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/buf.h"
 #include "model/model.h"
+#include "search/stack.h"
 #include "model/modelfile.h"
 #include "pipelines/pipeline.h"
 #include "tokenizer/pretokenize.h"
@@ -298,6 +299,8 @@ static json_t *describe(const tcat_model *m, const char *path)
              !json_object_set(o, "meta", meta) && !json_object_set(o, "tokenizer", tok) &&
              !json_object_set_new(o, "label_count", json_integer((json_int_t)K)) &&
              !json_object_set(o, "labels", labels) && !json_object_set(o, "members", members);
+    if (ok && m->combiner)
+        ok = !json_object_set_new(o, "combiner", tcat_combine_to_json(m->combiner));
     json_decref(tok);
     json_decref(labels);
     json_decref(members);
@@ -386,6 +389,27 @@ static tcat_status print_text(const json_t *d, FILE *f)
         free(scores);
         if (oom)
             return TCAT_ERR_NOMEM;
+    }
+    const json_t *comb = json_object_get(d, "combiner");
+    if (!comb)
+        fprintf(f, "combiner:%*s weighted mean\n", (int)(w - strlen("combiner")), "");
+    else {
+        const json_t *cv = json_object_get(comb, "cv_scores");
+        fprintf(f, "combiner:%*s %s", (int)(w - strlen("combiner")), "",
+                json_string_value(json_object_get(comb, "kind")));
+        if (json_is_object(cv)) {
+            const char *k;
+            json_t *v;
+            const char *sep = " (held-out, out of fold:";
+            json_object_foreach((json_t *)cv, k, v)
+                if (json_is_number(v) && json_number_value(v) >= 0) {
+                    fprintf(f, "%s %s %.4f", sep, k, json_number_value(v));
+                    sep = ",";
+                }
+            if (!strcmp(sep, ","))
+                fputc(')', f);
+        }
+        fputc('\n', f);
     }
     return TCAT_OK;
 }

@@ -546,9 +546,11 @@ static int run(options *o)
     say(o, 1, "%zu of %zu candidates fitted in %.1fs", tried, search.ncand, tcat_now() - t0);
     board = leaderboard(o, search.cands, search.ncand);
     if (search.members > 1)
-        say(o, 1, "ensemble of %zu candidates (weights above): held-out %s %.4f, best single "
-                  "%.4f", search.members, tcat_metric_name(o->metric), search.final_score,
-            search.cands[search.best].score);
+        say(o, 1, "ensemble of %zu candidates (weights above), %s: held-out %s %.4f out of fold "
+                  "over the pool (best single %.4f, average %.4f, stack %.4f)",
+            search.members, tcat_combine_kind_name(search.comb.kind),
+            tcat_metric_name(o->metric), search.final_score, search.comb.cv_score[0],
+            search.comb.cv_score[1], search.comb.cv_score[2]);
 
     /* refit on every labelled document */
     if ((st = tcat_model_new(&model, &tcfg, &err)) != TCAT_OK)

@@ -41,6 +41,33 @@ tcat_status tcat_model_add_member(tcat_model *m, tcat_pipeline *p, double weight
 
 size_t tcat_model_classes(const tcat_model *m) { return tcat_labels_count(m->labels); }
 
+tcat_status tcat_model_set_combiner(tcat_model *m, const tcat_combiner *c, tcat_error *err)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < c->M; i++)
+        used += c->weight[i] > 0;
+    if (c->K != tcat_model_classes(m) || used != m->nmembers)
+        return tcat_fail(err, TCAT_ERR_USAGE,
+                         "the combiner uses %zu members of %zu classes; the model has %zu "
+                         "members of %zu classes",
+                         used, c->K, m->nmembers, tcat_model_classes(m));
+    tcat_combiner *copy = malloc(sizeof *copy);
+    if (!copy)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = tcat_combine_compact(copy, c, err);
+    if (st != TCAT_OK) {
+        free(copy);
+        return st;
+    }
+    for (size_t i = 0; i < m->nmembers; i++)
+        m->members[i].weight = copy->weight[i];
+    if (m->combiner)
+        tcat_combine_free(m->combiner);
+    free(m->combiner);
+    m->combiner = copy;
+    return TCAT_OK;
+}
+
 void tcat_model_free(tcat_model **mp)
 {
     if (!mp || !*mp)
@@ -51,6 +78,8 @@ void tcat_model_free(tcat_model **mp)
         json_decref(m->members[i].scores);
     }
     free(m->members);
+    tcat_combine_free(m->combiner);
+    free(m->combiner);
     tcat_labels_free(&m->labels);
     tcat_tok_config_clear(&m->tok);
     json_decref(m->meta);
@@ -116,6 +145,21 @@ tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *e
         (st = tcat_mwriter_add(w, "tokenizer", tok, toklen, err)) ||
         (st = add_json(w, "labels", labels, err)) || (st = add_json(w, "members", members, err)))
         goto done;
+    if (m->combiner) {
+        const tcat_combiner *c = m->combiner;
+        json_t *cj = tcat_combine_to_json(c);
+        if (!cj) {
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        st = add_json(w, "combiner", cj, err);
+        json_decref(cj);
+        if (st == TCAT_OK && c->kind == TCAT_COMBINE_STACK)
+            st = tcat_mwriter_add(w, "stack", c->W, c->K * (c->M * c->K + 1) * sizeof *c->W,
+                                  err);
+        if (st != TCAT_OK)
+            goto done;
+    }
     for (size_t i = 0; i < m->nmembers; i++) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "m%zu", i);
@@ -148,6 +192,52 @@ static json_t *load_json(const tcat_mreader *r, const char *path, const char *na
         tcat_fail(err, TCAT_ERR_MODEL, "%s: section '%s' is not valid JSON: %s", path, name,
                   je.text);
     return j;
+}
+
+/* The optional combiner of a model whose members are loaded. */
+static tcat_status load_combiner(tcat_model *m, const tcat_mreader *r, const char *path,
+                                 tcat_error *err)
+{
+    const void *W = NULL;
+    size_t Wsize = 0;
+    bool has_stack = tcat_mreader_find(r, "stack", &W, &Wsize);
+    if (!tcat_mreader_find(r, "combiner", NULL, NULL)) {
+        if (has_stack)
+            return tcat_fail(err, TCAT_ERR_MODEL,
+                             "%s: a 'stack' section but no 'combiner' section", path);
+        return TCAT_OK;
+    }
+    json_t *cj = load_json(r, path, "combiner", err);
+    if (!cj)
+        return TCAT_ERR_MODEL;
+    double *weight = malloc(m->nmembers * sizeof *weight);
+    tcat_combiner *c = calloc(1, sizeof *c);
+    if (!weight || !c) {
+        free(weight);
+        free(c);
+        json_decref(cj);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m->nmembers; i++)
+        weight[i] = m->members[i].weight;
+    tcat_error cerr = {0};
+    tcat_status st = tcat_combine_from_json(c, cj, weight, m->nmembers, tcat_model_classes(m), W,
+                                            Wsize, &cerr);
+    if (st == TCAT_OK && c->kind != TCAT_COMBINE_STACK && has_stack) {
+        st = tcat_fail(&cerr, TCAT_ERR_MODEL, "a 'stack' section but a combiner of kind '%s'",
+                       tcat_combine_kind_name(c->kind));
+        tcat_combine_free(c);
+    }
+    free(weight);
+    json_decref(cj);
+    if (st != TCAT_OK) {
+        free(c);
+        return st == TCAT_ERR_NOMEM ? tcat_fail(err, st, "out of memory")
+                                    : tcat_fail(err, TCAT_ERR_MODEL, "%s: section 'combiner': %s",
+                                                path, cerr.msg);
+    }
+    m->combiner = c;
+    return TCAT_OK;
 }
 
 tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err)
@@ -227,6 +317,8 @@ tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err)
                                         scores ? json_incref(scores) : NULL, err)) != TCAT_OK)
             goto fail;
     }
+    if ((st = load_combiner(m, r, path, err)) != TCAT_OK)
+        goto fail;
     json_decref(labels);
     json_decref(members);
     *out = m;
@@ -238,10 +330,39 @@ fail:
     return st;
 }
 
+/* Each member's probabilities, then the stacker. */
+static tcat_status predict_stacked(const tcat_model *m, const tcat_docs *docs, float *proba,
+                                   int threads, tcat_error *err)
+{
+    size_t K = tcat_model_classes(m), n = docs->n, M = m->nmembers, cells = (n ? n : 1) * K;
+    float *all = malloc(M * cells * sizeof *all);
+    const float **each = malloc(M * sizeof *each);
+    tcat_cache *cache = NULL;
+    if (!all || !each || tcat_cache_new(&cache) != TCAT_OK) {
+        free(all);
+        free(each);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    }
+    tcat_status st = TCAT_OK;
+    for (size_t j = 0; j < M && st == TCAT_OK; j++) {
+        st = tcat_pipeline_predict_proba_shared(m->members[j].p, docs, all + j * cells, threads,
+                                                cache, err);
+        each[j] = all + j * cells;
+    }
+    if (st == TCAT_OK)
+        tcat_combine_apply(m->combiner, each, n, proba);
+    tcat_cache_free(&cache);
+    free(all);
+    free(each);
+    return st;
+}
+
 tcat_status tcat_model_predict_proba(const tcat_model *m, const tcat_docs *docs, float *proba,
                                      int threads, tcat_error *err)
 {
     size_t K = tcat_model_classes(m), n = docs->n;
+    if (m->combiner && m->combiner->kind == TCAT_COMBINE_STACK)
+        return predict_stacked(m, docs, proba, threads, err);
     if (m->nmembers == 1)
         return tcat_pipeline_predict_proba(m->members[0].p, docs, proba, threads, err);
     float *tmp = malloc((n ? n : 1) * K * sizeof *tmp);

@@ -13,6 +13,13 @@
  *   tokenizer  the tokenizer settings (tcat_tok_config_save)
  *   labels     JSON array of the label names; position = class id
  *   members    JSON array of {"family", "params", "weight", "scores"}
+ *   combiner   (optional) JSON object: how the members' probabilities are
+ *              combined (search/stack.h, tcat_combine_to_json): its kind
+ *              ("single", "average" or "stack"), member and class counts,
+ *              the held-out score of each kind tried; for "stack" also its
+ *              inputs ("log"), eps and L2 strength
+ *   stack      (only with a "stack" combiner) the stacker's weights:
+ *              K x (M*K + 1) floats, row-major, M = members, K = classes
  *   m<i>.*     the fitted parameters of member i (its family's sections)
  *
  * JSON is written with sorted keys and fixed precision, and nothing that
@@ -20,7 +27,15 @@
  * SOURCE_DATE_EPOCH pins), so the same data, seed and threads give the
  * same file byte for byte.
  *
- * Prediction averages the members' probabilities with their weights.
+ * Prediction: with a "stack" combiner, each member's probabilities go
+ * through the stacker (tcat_combine_apply); otherwise — no combiner (every
+ * model written before stacking existed), "single" or "average" — the
+ * members' probabilities are averaged with their weights.
+ *
+ * A model without a combiner section loads as before. A combiner that
+ * does not fit the members (other counts, a "stack" section missing, cut
+ * short, of the wrong size or not finite, or a "stack" section without a
+ * stacking combiner) is TCAT_ERR_MODEL.
  */
 #ifndef TCAT_MODEL_MODEL_H
 #define TCAT_MODEL_MODEL_H
@@ -32,6 +47,7 @@
 #include "corpora/labels.h"
 #include "model/modelfile.h"
 #include "pipelines/pipeline.h"
+#include "search/stack.h"
 #include "tokenizer/tokenizer.h"
 
 typedef struct tcat_member {
@@ -46,6 +62,8 @@ typedef struct tcat_model {
     tcat_member *members;
     size_t nmembers;
     json_t *meta;         /* owned JSON object */
+    tcat_combiner *combiner; /* owned, over the members in order; NULL: the
+                              * weighted mean of the members */
     tcat_mreader *file;   /* set when loaded: members may point into it */
 } tcat_model;
 
@@ -57,6 +75,15 @@ tcat_status tcat_model_new(tcat_model **out, const tcat_tok_config *tok, tcat_er
 tcat_status tcat_model_add_member(tcat_model *m, tcat_pipeline *p, double weight, json_t *scores,
                                   tcat_error *err);
 
+/* Sets how the members' probabilities are combined, from a combiner
+ * chosen over candidates (tcat_combine_choose): the model's members must
+ * be the candidates with c->weight > 0, in the same order, so call it
+ * after adding them. The model keeps a copy restricted to those members
+ * (tcat_combine_compact), and each member's weight becomes its weight in
+ * c. TCAT_ERR_USAGE when c's class count is not the model's or its used
+ * members are not as many as the model's; TCAT_ERR_NOMEM. */
+tcat_status tcat_model_set_combiner(tcat_model *m, const tcat_combiner *c, tcat_error *err);
+
 /* Writes m to path atomically. TCAT_ERR_IO when it cannot. */
 tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *err);
 
@@ -65,8 +92,9 @@ tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *e
  * file and what is wrong; a missing file TCAT_ERR_IO. */
 tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err);
 
-/* Class probabilities of docs (docs->n x class count), the weighted mean
- * of the members'. */
+/* Class probabilities of docs (docs->n x class count): the stacker's
+ * output over the members' probabilities, or their weighted mean (see
+ * above). */
 tcat_status tcat_model_predict_proba(const tcat_model *m, const tcat_docs *docs, float *proba,
                                      int threads, tcat_error *err);
 

@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "corpora/split.h"
 #include "search/space.h"
+#include "search/stack.h"
 
 /* ---- plans ----------------------------------------------------------------- */
 
@@ -308,70 +309,69 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
     return st;
 }
 
-/* Greedy ensemble selection with replacement over the pool predictions;
- * sets picks and returns the score of the best prefix. */
-static double select_ensemble(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
-                              tcat_search *s, tcat_error *err, tcat_status *st)
+/* The ensemble: search/stack.h chooses, out of fold, between the best
+ * single candidate, a Caruana average and a stacker over the candidates
+ * that reached the top rung (those fast enough, with min_throughput).
+ * Sets picks, members, final_score (out-of-fold), the combiner and the
+ * pool metrics of the chosen model. */
+static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
+                           tcat_search *s, tcat_error *err)
 {
-    size_t cells = plan->npool * K, n = s->ncand;
-    float *sum = malloc((cells ? cells : 1) * sizeof *sum);
-    float *trial = malloc((cells ? cells : 1) * sizeof *trial);
-    unsigned *picks = calloc(n, sizeof *picks), *best_picks = calloc(n, sizeof *best_picks);
-    double best_score = s->cands[s->best].score;
-    if (!sum || !trial || !picks || !best_picks) {
-        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-        goto done;
+    size_t n = plan->npool, M = 0;
+    size_t *idx = malloc(s->ncand * sizeof *idx);
+    const float **pp = malloc(s->ncand * sizeof *pp);
+    int32_t *y = malloc((n ? n : 1) * sizeof *y);
+    float *out = malloc((n ? n : 1) * K * sizeof *out);
+    tcat_status st = idx && pp && y && out ? TCAT_OK : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == TCAT_OK && i < s->ncand; i++) {
+        const tcat_candidate *c = &s->cands[i];
+        bool fast = o->min_throughput <= 0 || (s->throughput_met ? c->predict_rate >= o->min_throughput
+                                                                 : (long)i == s->best);
+        if (c->done && fast) {
+            idx[M] = i;
+            pp[M++] = c->proba;
+        }
     }
-    memcpy(sum, s->cands[s->best].proba, cells * sizeof *sum);
-    picks[s->best] = best_picks[s->best] = 1;
-    for (unsigned step = 2; step <= 16; step++) {
-        size_t distinct = 0;
-        for (size_t i = 0; i < n; i++)
-            distinct += picks[i] > 0;
-        long pick = -1;
-        double pick_score = -1;
-        double inv_rate = 0; /* seconds per document of the members so far */
-        for (size_t i = 0; i < n; i++)
-            if (picks[i])
-                inv_rate += 1 / fmax(s->cands[i].predict_rate, 1e-9);
-        for (size_t i = 0; i < n; i++) {
-            if (!s->cands[i].done || (!picks[i] && distinct >= o->max_members))
-                continue;
-            /* a new member must keep the whole ensemble fast enough */
-            if (!picks[i] && o->min_throughput > 0 &&
-                1 / (inv_rate + 1 / fmax(s->cands[i].predict_rate, 1e-9)) < o->min_throughput)
-                continue;
-            for (size_t j = 0; j < cells; j++)
-                trial[j] = sum[j] + s->cands[i].proba[j];
-            double sc = pool_score(plan, trial, K, o->metric, NULL, err, st);
-            if (*st != TCAT_OK)
-                goto done;
-            if (sc > pick_score) {
-                pick_score = sc;
-                pick = (long)i;
+    for (size_t i = 0; st == TCAT_OK && i < n; i++)
+        y[i] = plan->c->label[plan->pool_idx[i]];
+    if (st == TCAT_OK)
+        st = tcat_combine_choose(&s->comb, pp, M, n, K, y, o->metric, o->max_members, o->seed, err);
+    if (st == TCAT_OK) {
+        s->has_comb = true;
+        double inv_rate = 0, cost = 0;
+        for (size_t j = 0; j < M; j++) {
+            tcat_candidate *c = &s->cands[idx[j]];
+            c->picks = (unsigned)lround(s->comb.weight[j]);
+            if (c->picks) {
+                s->members++;
+                inv_rate += 1 / fmax(c->predict_rate, 1e-9);
+                cost += c->top_seconds / (double)plan->npairs * 1.3;
             }
         }
-        if (pick < 0)
-            break;
-        for (size_t j = 0; j < cells; j++)
-            sum[j] += s->cands[pick].proba[j];
-        picks[pick]++;
-        if (pick_score > best_score + 1e-12) {
-            best_score = pick_score;
-            memcpy(best_picks, picks, n * sizeof *picks);
+        s->final_score = s->comb.cv_score[s->comb.kind];
+        /* several members must keep up with min_throughput and their refit
+         * fit in what is left of the budget; else the best alone */
+        bool slow = o->min_throughput > 0 && 1 / inv_rate < o->min_throughput;
+        if (s->members > 1 && (slow || tcat_now() - o->t0 + cost > o->budget)) {
+            for (size_t i = 0; i < s->ncand; i++)
+                s->cands[i].picks = (long)i == s->best;
+            s->final_score = s->cands[s->best].score;
+            s->members = 1;
+            tcat_combine_free(&s->comb);
+            s->has_comb = false;
         }
+        /* the pool metrics of the chosen model (in-sample for an ensemble) */
+        if (s->has_comb)
+            tcat_combine_apply(&s->comb, pp, n, out);
+        else
+            memcpy(out, s->cands[s->best].proba, n * K * sizeof *out);
+        pool_score(plan, out, K, o->metric, &s->best_metrics, err, &st);
     }
-    for (size_t i = 0; i < n; i++)
-        s->cands[i].picks = best_picks[i];
-done:
-    if (*st != TCAT_OK || !best_picks)
-        for (size_t i = 0; i < n; i++)
-            s->cands[i].picks = (long)i == s->best;
-    free(sum);
-    free(trial);
-    free(picks);
-    free(best_picks);
-    return best_score;
+    free(idx);
+    free(pp);
+    free(y);
+    free(out);
+    return st;
 }
 
 /* ---- the scheduler ---------------------------------------------------------
@@ -686,34 +686,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         s->throughput_met = fast >= 0;
     }
     if (st == TCAT_OK)
-        s->final_score = select_ensemble(o, plan, K, s, err, &st);
-    if (st == TCAT_OK) {
-        /* the refit of several members must fit in what is left */
-        double cost = 0;
-        for (size_t i = 0; i < s->ncand; i++)
-            if (s->cands[i].picks) {
-                cost += s->cands[i].top_seconds / (double)plan->npairs * 1.3;
-                s->members++;
-            }
-        if (s->members > 1 && tcat_now() - o->t0 + cost > o->budget) {
-            for (size_t i = 0; i < s->ncand; i++)
-                s->cands[i].picks = (long)i == s->best;
-            s->final_score = s->cands[s->best].score;
-            s->members = 1;
-        }
-        /* the pool metrics of the chosen model */
-        size_t cells = plan->npool * K;
-        float *sum = calloc(cells ? cells : 1, sizeof *sum);
-        if (!sum) {
-            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-        } else {
-            for (size_t i = 0; i < s->ncand; i++)
-                for (size_t j = 0; s->cands[i].picks && j < cells; j++)
-                    sum[j] += (float)s->cands[i].picks * s->cands[i].proba[j];
-            pool_score(plan, sum, K, o->metric, &s->best_metrics, err, &st);
-            free(sum);
-        }
-    }
+        st = combine(o, plan, K, s, err);
     if (st != TCAT_OK)
         tcat_search_free(s);
     return st;
@@ -753,6 +726,9 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
         }
         st = tcat_model_add_member(model, p, (double)c->picks, scores, err);
     }
+    /* members were added in candidate order, as the combiner lists them */
+    if (st == TCAT_OK && s->has_comb)
+        st = tcat_model_set_combiner(model, &s->comb, err);
     free(cw);
     tcat_cache_free(&cache);
     return st;
@@ -765,6 +741,8 @@ void tcat_search_free(tcat_search *s)
         free(s->cands[i].proba);
     }
     free(s->cands);
+    if (s->has_comb)
+        tcat_combine_free(&s->comb);
     json_decref(s->best_metrics);
     memset(s, 0, sizeof *s);
 }

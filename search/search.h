@@ -44,10 +44,12 @@
  * this way is not counted (except the first candidate: a model is always
  * returned), and the refit stops at 99%.
  *
- * The ensemble is greedy ensemble selection with replacement (Caruana,
- * Niculescu-Mizil, Crew and Ksikes, ICML 2004) over the candidates'
- * held-out probabilities, at most max_members distinct candidates, and
- * kept only when it scores above the best single candidate. With
+ * The ensemble (search/stack.h): the best single candidate, greedy
+ * ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew and
+ * Ksikes, ICML 2004) or a stacker (L2 logistic regression on the members'
+ * log-probabilities), whichever scores best out of fold over the pool;
+ * at most max_members distinct candidates, and an ensemble only when it
+ * beats the best single one. final_score is that out-of-fold score. With
  * min_throughput, candidates predicting slower (documents/s per thread,
  * measured on the held-out predictions) are left out, and the ensemble's
  * combined rate stays above it; when none is fast enough the fastest is
@@ -64,6 +66,7 @@
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
+#include "search/stack.h"
 
 typedef struct tcat_candidate {
     const char *family;
@@ -137,6 +140,8 @@ typedef struct tcat_search {
     double final_score;   /* of the chosen ensemble (or the best single) */
     size_t members;       /* distinct candidates with picks > 0 */
     bool throughput_met;  /* with a min_throughput: some candidate met it */
+    tcat_combiner comb;   /* how the members are combined (has_comb) */
+    bool has_comb;
     json_t *best_metrics; /* tcat_metrics_to_json of the chosen model's pool predictions */
 } tcat_search;
 

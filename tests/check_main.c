@@ -22,6 +22,7 @@ int main(void)
     srunner_add_suite(sr, learners_suite());
     srunner_add_suite(sr, linear_suite());
     srunner_add_suite(sr, model_suite());
+    srunner_add_suite(sr, stack_suite());
     srunner_add_suite(sr, search_suite());
     srunner_add_suite(sr, fasttext_suite());
     srunner_add_suite(sr, embeddings_suite());

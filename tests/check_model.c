@@ -1,7 +1,7 @@
 /* tests/check_model.c — model/model: a model of fitted linear members
  * saved and loaded (predictions bit for bit), reproducible files, the
- * weighted mean of members, and refusal of files whose sections do not
- * make a model. */
+ * weighted mean of members, a stacking or averaging combiner, and refusal
+ * of files whose sections do not make a model. */
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -340,6 +340,166 @@ START_TEST(test_model_weighted_mean)
 }
 END_TEST
 
+/* ---- combiners ------------------------------------------------------------------------ */
+
+/* A stacker over three candidates of which the model holds the first and
+ * the last (the middle one has weight 0). */
+static tcat_combiner hand_stacker(void)
+{
+    size_t M = 3, K = 3, F = M * K + 1;
+    tcat_combiner c = {.kind = TCAT_COMBINE_STACK, .M = M, .K = K, .l2 = 0.25,
+                       .cv_score = {0.5, 0.625, 0.75}};
+    c.weight = malloc(M * sizeof *c.weight);
+    c.W = calloc(K * F, sizeof *c.W);
+    ck_assert(c.weight && c.W);
+    c.weight[0] = c.weight[2] = 1;
+    c.weight[1] = 0;
+    uint64_t st = 17;
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < F; j++)
+            if (j / K != 1) /* member 1's columns stay 0 */
+                c.W[k * F + j] = (float)((double)(rng_next(&st) % 2001) / 1000.0 - 1.0);
+    return c;
+}
+
+/* The members' own probabilities of docs, through the combiner. */
+static float *combined(const tcat_model *m, const tcat_combiner *c, const tcat_corpus *cp)
+{
+    size_t n = cp->n, K = 3;
+    tcat_docs d = {cp, NULL, n};
+    tcat_error err = {0};
+    float *each = malloc(m->nmembers * n * K * sizeof *each), *out = malloc(n * K * sizeof *out);
+    const float **pp = malloc(m->nmembers * sizeof *pp);
+    for (size_t j = 0; j < m->nmembers; j++) {
+        ck_assert_int_eq(tcat_pipeline_predict_proba(m->members[j].p, &d, each + j * n * K, 1,
+                                                     &err),
+                         TCAT_OK);
+        pp[j] = each + j * n * K;
+    }
+    tcat_combine_apply(c, pp, n, out);
+    free(each);
+    free(pp);
+    return out;
+}
+
+START_TEST(test_model_stacked)
+{
+    setenv("SOURCE_DATE_EPOCH", "1", 1);
+    g_use_dev = false;
+    data3 d;
+    data_make(&d);
+    tcat_model *m = build_model(&d, g_two, g_w13, 2, 1);
+    ck_assert_ptr_null(m->combiner);
+    tcat_combiner c = hand_stacker();
+    tcat_error err = {0};
+    ck_assert_msg(tcat_model_set_combiner(m, &c, &err) == TCAT_OK, "%s", err.msg);
+    /* the model's copy covers its two members */
+    ck_assert_ptr_nonnull(m->combiner);
+    ck_assert_int_eq(m->combiner->kind, TCAT_COMBINE_STACK);
+    ck_assert_uint_eq(m->combiner->M, 2);
+    ck_assert(m->members[0].weight == 1 && m->members[1].weight == 1);
+    size_t n = d.test.n;
+    float *pm = model_predict(m, &d.test, 1);
+    float *want = combined(m, m->combiner, &d.test);
+    for (size_t i = 0; i < n * 3; i++)
+        ck_assert_msg(fabs(pm[i] - want[i]) < 1e-6, "entry %zu: %g, want %g", i, pm[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(fabs(pm[3 * i] + pm[3 * i + 1] + pm[3 * i + 2] - 1) < 1e-5);
+    /* the stacker changes the prediction: it is not the weighted mean */
+    tcat_model *plain = build_model(&d, g_two, g_w13, 2, 1);
+    float *pp = model_predict(plain, &d.test, 1);
+    bool differ = false;
+    for (size_t i = 0; i < n * 3; i++)
+        differ |= fabs(pp[i] - pm[i]) > 1e-3;
+    ck_assert(differ);
+    free(pp);
+    tcat_model_free(&plain);
+
+    /* saved and loaded: the same combiner, the same predictions bit for bit */
+    const char *a = scratch_path("stack.tcat"), *b = scratch_path("stack2.tcat");
+    save(m, a);
+    tcat_model *l = load(a);
+    ck_assert_ptr_nonnull(l->combiner);
+    ck_assert_int_eq(l->combiner->kind, TCAT_COMBINE_STACK);
+    ck_assert_uint_eq(l->combiner->M, 2);
+    ck_assert_uint_eq(l->combiner->K, 3);
+    ck_assert(l->combiner->l2 == 0.25);
+    ck_assert(memcmp(l->combiner->cv_score, c.cv_score, sizeof c.cv_score) == 0);
+    ck_assert(memcmp(l->combiner->W, m->combiner->W, 3 * 7 * sizeof(float)) == 0);
+    float *pl = model_predict(l, &d.test, 1), *pl2 = model_predict(l, &d.test, 3);
+    ck_assert(memcmp(pl, pm, n * 3 * sizeof *pl) == 0);
+    ck_assert(memcmp(pl2, pm, n * 3 * sizeof *pl) == 0);
+    free(pl);
+    free(pl2);
+    /* the same file again, and from the loaded model */
+    save(m, b);
+    ck_assert(same_file(a, b));
+    save(l, b);
+    ck_assert(same_file(a, b));
+    tcat_model_free(&l);
+
+    /* a combiner that does not fit the members */
+    c.K = 4;
+    ck_assert_int_eq(tcat_model_set_combiner(m, &c, &err), TCAT_ERR_USAGE);
+    c.K = 3;
+    c.weight[1] = 1;
+    ck_assert_int_eq(tcat_model_set_combiner(m, &c, &err), TCAT_ERR_USAGE);
+    ck_assert_msg(strstr(err.msg, "3 members") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(m->combiner->M, 2); /* unchanged */
+
+    tcat_combine_free(&c);
+    free(want);
+    free(pm);
+    tcat_model_free(&m);
+    data_free(&d);
+    g_use_dev = true;
+    unsetenv("SOURCE_DATE_EPOCH");
+}
+END_TEST
+
+START_TEST(test_model_average_combiner)
+{
+    /* an AVERAGE combiner sets the members' weights; predict is their
+     * weighted mean, and the file records the kind and scores */
+    g_use_dev = false;
+    data3 d;
+    data_make(&d);
+    tcat_model *m = build_model(&d, g_two, (const double[]){1, 1}, 2, 1);
+    tcat_model *ref = build_model(&d, g_two, g_w13, 2, 1);
+    double w[4] = {0, 1, 0, 3};
+    tcat_combiner c = {.kind = TCAT_COMBINE_AVERAGE, .M = 4, .K = 3, .weight = w,
+                       .cv_score = {0.5, 0.625, 0.5}};
+    tcat_error err = {0};
+    ck_assert_msg(tcat_model_set_combiner(m, &c, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert(m->members[0].weight == 1 && m->members[1].weight == 3);
+    float *pm = model_predict(m, &d.test, 1), *pr = model_predict(ref, &d.test, 1);
+    ck_assert(memcmp(pm, pr, d.test.n * 3 * sizeof *pm) == 0);
+    const char *path = scratch_path("avg.tcat");
+    save(m, path);
+    tcat_model *l = load(path);
+    ck_assert_ptr_nonnull(l->combiner);
+    ck_assert_int_eq(l->combiner->kind, TCAT_COMBINE_AVERAGE);
+    ck_assert_ptr_null(l->combiner->W);
+    ck_assert(l->combiner->weight[0] == 1 && l->combiner->weight[1] == 3);
+    ck_assert(l->combiner->cv_score[1] == 0.625);
+    tcat_mreader *r;
+    ck_assert_int_eq(tcat_mreader_open(&r, path, &err), TCAT_OK);
+    ck_assert(tcat_mreader_find(r, "combiner", NULL, NULL));
+    ck_assert(!tcat_mreader_find(r, "stack", NULL, NULL));
+    tcat_mreader_close(&r);
+    float *pl = model_predict(l, &d.test, 1);
+    ck_assert(memcmp(pl, pm, d.test.n * 3 * sizeof *pm) == 0);
+    free(pl);
+    free(pm);
+    free(pr);
+    tcat_model_free(&l);
+    tcat_model_free(&ref);
+    tcat_model_free(&m);
+    data_free(&d);
+    g_use_dev = true;
+}
+END_TEST
+
 /* ---- broken files ----------------------------------------------------------------------- */
 
 /* Copies the model file src to dst section by section, dropping the
@@ -486,6 +646,77 @@ START_TEST(test_model_broken_files)
 }
 END_TEST
 
+START_TEST(test_model_broken_combiner)
+{
+    data3 d;
+    data_make(&d);
+    tcat_model *m = build_model(&d, g_two, g_w13, 2, 1);
+    tcat_combiner c = hand_stacker();
+    tcat_error err = {0};
+    ck_assert_int_eq(tcat_model_set_combiner(m, &c, &err), TCAT_OK);
+    tcat_combine_free(&c);
+    const char *good = scratch_path("good.tcat"), *bad = scratch_path("bad.tcat");
+    save(m, good);
+    tcat_model *l = load(good);
+    tcat_model_free(&l);
+
+    /* no stacker weights, or no combiner for them */
+    rewrite(good, bad, "stack", NULL, 0, true);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'stack'");
+    rewrite(good, bad, "combiner", NULL, 0, true);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'combiner'");
+    /* stacker weights cut short, too long, not finite */
+    tcat_mreader *r;
+    const void *p;
+    size_t n;
+    ck_assert_int_eq(tcat_mreader_open(&r, good, &err), TCAT_OK);
+    ck_assert(tcat_mreader_find(r, "stack", &p, &n));
+    ck_assert_uint_eq(n, 3 * 7 * sizeof(float));
+    float *W = malloc(n + sizeof(float));
+    memcpy(W, p, n);
+    tcat_mreader_close(&r);
+    rewrite(good, bad, "stack", W, n - sizeof(float), false);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'stack'");
+    rewrite(good, bad, "stack", W, 0, false);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'stack'");
+    W[n / sizeof(float)] = 0;
+    rewrite(good, bad, "stack", W, n + sizeof(float), false);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'stack'");
+    W[4] = INFINITY;
+    rewrite(good, bad, "stack", W, n, false);
+    expect_load_fails(bad, TCAT_ERR_MODEL, "finite");
+    free(W);
+    /* the combiner's description broken or not matching */
+    replace_json(good, bad, "combiner", "{\"kind\": \"stack\", \"memb");
+    expect_load_fails(bad, TCAT_ERR_MODEL, "combiner");
+    replace_json(good, bad, "combiner",
+                 "{\"kind\": \"stack\", \"members\": 3, \"classes\": 3, \"inputs\": "
+                 "\"log\", \"eps\": 1e-6, \"l2\": 0.25}");
+    expect_load_fails(bad, TCAT_ERR_MODEL, "combiner");
+    replace_json(good, bad, "combiner",
+                 "{\"kind\": \"stack\", \"members\": 2, \"classes\": 3, \"inputs\": "
+                 "\"probabilities\", \"eps\": 1e-6, \"l2\": 0.25}");
+    expect_load_fails(bad, TCAT_ERR_MODEL, "inputs");
+    replace_json(good, bad, "combiner",
+                 "{\"kind\": \"boosting\", \"members\": 2, \"classes\": 3}");
+    expect_load_fails(bad, TCAT_ERR_MODEL, "kind");
+    /* a stack section beside a combiner of another kind */
+    replace_json(good, bad, "combiner", "{\"kind\": \"average\", \"members\": 2, "
+                                        "\"classes\": 3}");
+    expect_load_fails(bad, TCAT_ERR_MODEL, "'stack'");
+    /* ... which is fine without it */
+    rewrite(bad, scratch_path("avg.tcat"), "stack", NULL, 0, true);
+    l = load(scratch_path("avg.tcat"));
+    ck_assert_int_eq(l->combiner->kind, TCAT_COMBINE_AVERAGE);
+    tcat_model_free(&l);
+
+    l = load(good);
+    tcat_model_free(&l);
+    tcat_model_free(&m);
+    data_free(&d);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -497,8 +728,11 @@ Suite *model_suite(void)
     tcase_add_test(tc, test_model_save_twice_identical);
     tcase_add_test(tc, test_model_train_deterministic);
     tcase_add_test(tc, test_model_weighted_mean);
+    tcase_add_test(tc, test_model_stacked);
+    tcase_add_test(tc, test_model_average_combiner);
     tc = tcase_new(s, "broken files");
     tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
     tcase_add_test(tc, test_model_broken_files);
+    tcase_add_test(tc, test_model_broken_combiner);
     return s;
 }

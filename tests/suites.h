@@ -20,6 +20,7 @@ Suite *features_suite(void);
 Suite *learners_suite(void);
 Suite *linear_suite(void);
 Suite *model_suite(void);
+Suite *stack_suite(void);
 Suite *search_suite(void);
 Suite *fasttext_suite(void);
 Suite *embeddings_suite(void);
