@@ -453,6 +453,16 @@ static bool in_top(const tcat_search *s, size_t c, int r)
     return better < (keep ? keep : 1);
 }
 
+/* The registered name of family f when the search may try it, or NULL. */
+static const char *allowed(const tcat_search_opts *o, const char *f)
+{
+    bool ok = !o->families;
+    for (size_t i = 0; o->families && o->families[i]; i++)
+        ok |= strcmp(o->families[i], f) == 0;
+    const tcat_pipeline_ops *ops = tcat_pipeline_family(f);
+    return ok && ops ? ops->family : NULL;
+}
+
 /* Adds the next new candidate (portfolio, then random); false when there
  * is none (--trials reached, or nothing allowed). */
 static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_space *sp,
@@ -482,12 +492,7 @@ static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_
         const char *f;
         const json_t *p;
         tcat_space_portfolio(sp, (*port_next)++, &f, &p);
-        bool ok = !o->families;
-        for (size_t i = 0; o->families && o->families[i]; i++)
-            ok |= strcmp(o->families[i], f) == 0;
-        const tcat_pipeline_ops *ops = tcat_pipeline_family(f);
-        if (ok && ops) {
-            family = ops->family;
+        if ((family = allowed(o, f))) {
             params = json_deep_copy(p);
             portfolio = true;
         }
@@ -498,14 +503,8 @@ static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_
         nf++;
     for (size_t tries = 0; !family && nf && tries < nf; tries++) {
         const char *f = fams[(*rand_next)++ % nf];
-        bool ok = !o->families;
-        for (size_t i = 0; o->families && o->families[i]; i++)
-            ok |= strcmp(o->families[i], f) == 0;
-        const tcat_pipeline_ops *ops = tcat_pipeline_family(f);
-        if (ok && ops) {
-            family = ops->family;
+        if ((family = allowed(o, f)))
             params = tcat_space_sample(sp, f, rng);
-        }
     }
     if (!family) {
         json_decref(params);

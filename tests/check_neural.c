@@ -178,28 +178,11 @@ static void deterministic(const char *family, const char *params, int threads)
                   family);
 
     scratch_setup();
-    tcat_tok_config cfg;
-    tcat_tok_config_default(&cfg);
-    tcat_model *m;
-    tcat_error err = {0};
-    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
-    int32_t id;
-    ck_assert(tcat_labels_intern(m->labels, "a", 1, &id) == TCAT_OK);
-    ck_assert(tcat_labels_intern(m->labels, "b", 1, &id) == TCAT_OK);
-    ck_assert(tcat_labels_intern(m->labels, "c", 1, &id) == TCAT_OK);
-    ck_assert(tcat_model_add_member(m, a, 1.0, NULL, &err) == TCAT_OK);
-    const char *path = scratch_path("nn.tcat");
-    ck_assert_msg(tcat_model_save(m, path, &err) == TCAT_OK, "%s", err.msg);
-    tcat_model_free(&m);
-    ck_assert_msg(tcat_model_load(&m, path, &err) == TCAT_OK, "%s", err.msg);
-    float *pl = malloc(c.n * 3 * sizeof *pl);
-    ck_assert(tcat_model_predict_proba(m, &all, pl, threads, &err) == TCAT_OK);
+    float *pl = saved_model_predict(a, 3, &all, threads);
     for (size_t i = 0; i < c.n * 3; i++)
         ck_assert_msg(fabsf(pa[i] - pl[i]) < 1e-6, "%s: loaded model predicts %g, not %g",
                       family, pl[i], pa[i]);
-    tcat_model_free(&m);
     scratch_teardown();
-    tcat_tok_config_clear(&cfg);
     free(pa);
     free(pb);
     free(pl);

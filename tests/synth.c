@@ -1,6 +1,8 @@
 /* tests/synth.c — see tests/synth.h. */
 #include "tests/synth.h"
 
+#include "model/model.h"
+
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -164,4 +166,29 @@ char *slurp(const char *path, size_t *len)
     fclose(f);
     *len = n;
     return b;
+}
+
+float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, int threads)
+{
+    tcat_tok_config cfg;
+    tcat_tok_config_default(&cfg);
+    tcat_model *m;
+    tcat_error err = {0};
+    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
+    for (size_t k = 0; k < K; k++) {
+        char name[2] = {(char)('a' + k), 0};
+        int32_t id;
+        ck_assert(tcat_labels_intern(m->labels, name, 1, &id) == TCAT_OK);
+    }
+    ck_assert(tcat_model_add_member(m, p, 1.0, NULL, &err) == TCAT_OK);
+    const char *path = scratch_path("member.tcat");
+    ck_assert_msg(tcat_model_save(m, path, &err) == TCAT_OK, "%s", err.msg);
+    tcat_model_free(&m);
+    ck_assert_msg(tcat_model_load(&m, path, &err) == TCAT_OK, "%s", err.msg);
+    float *pl = malloc(docs->n * K * sizeof *pl);
+    ck_assert(pl != NULL);
+    ck_assert_msg(tcat_model_predict_proba(m, docs, pl, threads, &err) == TCAT_OK, "%s", err.msg);
+    tcat_model_free(&m);
+    tcat_tok_config_clear(&cfg);
+    return pl;
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "corpora/corpus.h"
+#include "pipelines/pipeline.h"
 #include "pipelines/tfidf.h"
 
 /* The class words of class k (0..2): five of them, and the shared words. */
@@ -64,5 +65,11 @@ const char *scratch_write(const char *name, const char *s);
 
 /* The whole content of path (malloc'd; *len its size), or NULL. */
 char *slurp(const char *path, size_t *len);
+
+/* Saves fitted pipeline p (taken over) as the one member of a model with
+ * labels "a", "b", ... (K of them) in the scratch directory, loads it
+ * back and returns the loaded model's probabilities of docs (malloc'd,
+ * docs->n x K). Needs scratch_setup. */
+float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, int threads);
 
 #endif
