@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "embeddings/hashing.h"
+#include "embeddings/vectors.h"
 
 uint64_t tcat_wordids_hash(const char *word, size_t len)
 {
@@ -178,4 +179,29 @@ tcat_status tcat_wordids_build(tcat_wordids *v, const tcat_docs *docs, uint64_t 
     if ((st = index_words(v)) != TCAT_OK)
         tcat_wordids_free(v);
     return st;
+}
+
+size_t tcat_wordids_rows_from_vectors(const tcat_wordids *v, const tcat_docs *docs,
+                                      const tcat_vec *vec, tcat_tensor *E)
+{
+    size_t set = 0;
+    unsigned char *done = calloc(v->n ? v->n : 1, 1);
+    if (!done)
+        return 0;
+    for (size_t i = 0; i < docs->n; i++) {
+        size_t nt;
+        const tcat_span *t = tcat_corpus_tokens(docs->c, tcat_docs_at(docs, i), &nt);
+        for (size_t k = 0; k < nt; k++) {
+            const char *word = docs->c->text.data + t[k].off;
+            int64_t id = tcat_wordids_find(v, tcat_wordids_hash(word, t[k].len));
+            if (id < 0 || done[id])
+                continue;
+            done[id] = 1;
+            if (tcat_vec_get(vec, word, t[k].len, tcat_tensor_row(E, (size_t)id)) !=
+                TCAT_VEC_MISSING)
+                set++;
+        }
+    }
+    free(done);
+    return set;
 }

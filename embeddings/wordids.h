@@ -26,6 +26,8 @@
 
 #include "core/status.h"
 #include "corpora/corpus.h"
+#include "embeddings/tensor.h"
+#include "embeddings/vectors.h"
 
 typedef struct tcat_wordids {
     size_t n;               /* words */
@@ -52,5 +54,12 @@ tcat_status tcat_wordids_view(tcat_wordids *v, const uint64_t *hash, size_t n);
 int64_t tcat_wordids_find(const tcat_wordids *v, uint64_t h);
 
 void tcat_wordids_free(tcat_wordids *v);
+
+/* Sets row id of E (E has at least v->n rows of the vectors' dimension)
+ * to the vector of each word of v that occurs in docs and that vec has
+ * or can build from subwords (tcat_vec_get); other rows stay as they
+ * are. Returns how many rows were set (0 also when out of memory). */
+size_t tcat_wordids_rows_from_vectors(const tcat_wordids *v, const tcat_docs *docs,
+                                      const tcat_vec *vec, tcat_tensor *E);
 
 #endif

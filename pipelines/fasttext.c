@@ -464,33 +464,6 @@ static void to_proba(const ftx *m, float *s, size_t n)
     }
 }
 
-/* Starts the rows of the training words from pretrained vectors: a word
- * the table knows gets its row, an unknown one its subword composition
- * when the table has them. Returns how many words were set. */
-static size_t init_from_vectors(ftx *m, const tcat_docs *train, const tcat_vec *vec)
-{
-    size_t set = 0;
-    unsigned char *done = calloc(m->nwords ? m->nwords : 1, 1);
-    if (!done)
-        return 0;
-    for (size_t i = 0; i < train->n; i++) {
-        size_t nt, d = tcat_docs_at(train, i);
-        const tcat_span *t = tcat_corpus_tokens(train->c, d, &nt);
-        for (size_t k = 0; k < nt; k++) {
-            const char *w = train->c->text.data + t[k].off;
-            int64_t id = tcat_wordids_find(&m->vocab, tcat_wordids_hash(w, t[k].len));
-            if (id < 0 || done[id])
-                continue;
-            done[id] = 1;
-            if (tcat_vec_get(vec, w, t[k].len, tcat_tensor_row(&m->E, (size_t)id)) !=
-                TCAT_VEC_MISSING)
-                set++;
-        }
-    }
-    free(done);
-    return set;
-}
-
 static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                        const tcat_fit_opts *o, tcat_error *err)
 {
@@ -525,7 +498,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
                      dim);
     tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
     if (o->vectors)
-        init_from_vectors(m, train, o->vectors);
+        tcat_wordids_rows_from_vectors(&m->vocab, train, o->vectors, &m->E);
     int32_t *y = tcat_docs_labels(train);
     size_t *order = malloc((train->n ? train->n : 1) * sizeof *order);
     size_t T = (size_t)m->threads;

@@ -561,32 +561,6 @@ static void zero_grads(neural *m, worker *w, size_t T)
     }
 }
 
-/* Starts the word rows from vectors: the words of the training documents
- * that vec has (or can build from subwords). Returns how many. */
-static size_t rows_from_vectors(neural *m, const tcat_docs *train, const tcat_vec *vec)
-{
-    size_t set = 0;
-    unsigned char *done = calloc(m->vocab.n ? m->vocab.n : 1, 1);
-    if (!done)
-        return 0;
-    for (size_t i = 0; i < train->n; i++) {
-        size_t nt;
-        const tcat_span *t = tcat_corpus_tokens(train->c, tcat_docs_at(train, i), &nt);
-        for (size_t k = 0; k < nt; k++) {
-            const char *word = train->c->text.data + t[k].off;
-            int64_t id = tcat_wordids_find(&m->vocab, tcat_wordids_hash(word, t[k].len));
-            if (id < 0 || done[id])
-                continue;
-            done[id] = 1;
-            if (tcat_vec_get(vec, word, t[k].len, tcat_tensor_row(&m->E, (size_t)id)) !=
-                TCAT_VEC_MISSING)
-                set++;
-        }
-    }
-    free(done);
-    return set;
-}
-
 /* In-domain vectors: skip-gram on the training text and the unlabelled
  * text, then the rows of the words it learnt. */
 static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const tcat_fit_opts *o,
@@ -619,7 +593,7 @@ static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const t
         return TCAT_OK;
     if (st != TCAT_OK)
         return tcat_fail(err, st, "%s: word vectors: %s", m->fam->ops->family, werr.msg);
-    rows_from_vectors(m, train, vec);
+    tcat_wordids_rows_from_vectors(&m->vocab, train, vec, &m->E);
     tcat_vec_free(&vec);
     return TCAT_OK;
 }
@@ -637,7 +611,7 @@ static tcat_status build(neural *m, const tcat_docs *train, const tcat_fit_opts 
     tcat_tensor_uniform(&m->E, 0.25f, rng);
     tcat_status st;
     if (m->init == INIT_PRETRAINED && o->vectors)
-        rows_from_vectors(m, train, o->vectors);
+        tcat_wordids_rows_from_vectors(&m->vocab, train, o->vectors, &m->E);
     else if (m->init != INIT_RANDOM && (st = rows_from_skipgram(m, train, o, err)) != TCAT_OK)
         return st;
     if (m->mode == MODE_MULTI) {
