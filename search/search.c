@@ -453,6 +453,17 @@ static bool in_top(const tcat_search *s, size_t c, int r)
     return better < (keep ? keep : 1);
 }
 
+/* Family f's entry of a per-family array (TCAT_SPACE_MAX_FAMILIES + 1
+ * entries, in the space's order; the last for a family it does not list). */
+static double *family_slot(double *slots, const tcat_space *sp, const char *f)
+{
+    const char *const *fams = tcat_space_families(sp);
+    size_t i = 0;
+    while (fams[i] && strcmp(fams[i], f))
+        i++;
+    return &slots[fams[i] ? i : TCAT_SPACE_MAX_FAMILIES];
+}
+
 /* The registered name of family f when the search may try it, or NULL. */
 static const char *allowed(const tcat_search_opts *o, const char *f)
 {
@@ -566,8 +577,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
     double refit_reserve = 0;
     /* seconds the first rung took, per family (to judge whether a new
      * candidate still fits) */
-    double fam_first[8] = {0};
-    const char *const *fams = tcat_space_families(sp);
+    double fam_first[TCAT_SPACE_MAX_FAMILIES + 1] = {0};
     while (st == TCAT_OK) {
         double now = tcat_now(), end = S.deadline - refit_reserve;
         /* this round's jobs: promotions first (highest rung, then in
@@ -587,10 +597,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
             tcat_candidate *c = &s->cands[s->ncand - 1];
             /* cheap known-good settings go straight to the top rung */
             int r = c->portfolio && tcat_space_cost(sp, c->family) <= 3 ? RUNGS - 1 : r0;
-            size_t f = 0;
-            while (fams[f] && strcmp(fams[f], c->family))
-                f++;
-            if (r < RUNGS - 1 && f < 8 && now + fam_first[f] > end) {
+            if (r < RUNGS - 1 && now + *family_slot(fam_first, sp, c->family) > end) {
                 c->rung = -2; /* would not finish: never started */
                 continue;
             }
@@ -618,11 +625,9 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
             c->rung = j->rung;
             if (j->rung < RUNGS - 1) {
                 c->rung_seen[j->rung] = true;
-                size_t f = 0;
-                while (fams[f] && strcmp(fams[f], c->family))
-                    f++;
-                if (f < 8 && j->rung == r0 && j->seconds > fam_first[f])
-                    fam_first[f] = j->seconds;
+                double *first = family_slot(fam_first, sp, c->family);
+                if (j->rung == r0 && j->seconds > *first)
+                    *first = j->seconds;
             } else {
                 c->top_seconds = j->seconds;
                 c->done = true;

@@ -7,11 +7,9 @@
 
 extern const char tcat_default_space[]; /* search/space.json, build/gen/default_space.c */
 
-#define MAX_FAMILIES 16
-
 struct tcat_space {
     json_t *root;
-    const char *order[MAX_FAMILIES + 1];
+    const char *order[TCAT_SPACE_MAX_FAMILIES + 1];
 };
 
 void tcat_space_free(tcat_space **s)
@@ -57,7 +55,7 @@ tcat_status tcat_space_parse(tcat_space **out, const char *text, tcat_error *err
     const json_t *order = json_object_get(root, "order"), *fams = json_object_get(root, "families");
     const json_t *port = json_object_get(root, "portfolio");
     if (!json_is_array(order) || !json_is_object(fams) || !json_is_array(port) ||
-        json_array_size(order) > MAX_FAMILIES) {
+        json_array_size(order) > TCAT_SPACE_MAX_FAMILIES) {
         tcat_space_free(&s);
         return tcat_fail(err, TCAT_ERR_USAGE,
                          "search space: needs \"order\", \"families\" and \"portfolio\"");

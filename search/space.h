@@ -27,6 +27,9 @@
 
 typedef struct tcat_space tcat_space;
 
+/* The most families a space may order. */
+#define TCAT_SPACE_MAX_FAMILIES 16
+
 /* The space of search/space.json. */
 tcat_status tcat_space_default(tcat_space **out, tcat_error *err);
 
