@@ -290,6 +290,21 @@ void tcat_corpus_label_counts(const tcat_corpus *c, size_t k, uint64_t *counts)
             counts[c->label[i]]++;
 }
 
+uint8_t *tcat_docs_targets(const tcat_docs *d, size_t K)
+{
+    uint8_t *t = calloc(d->n && K ? d->n * K : 1, 1);
+    if (t)
+        for (size_t i = 0; i < d->n; i++) {
+            size_t doc = tcat_docs_at(d, i);
+            for (size_t j = d->c->doc_label[doc]; j < d->c->doc_label[doc + 1]; j++) {
+                int32_t y = d->c->labels[j];
+                if (y >= 0 && (size_t)y < K)
+                    t[i * K + (size_t)y] = 1;
+            }
+        }
+    return t;
+}
+
 int32_t *tcat_docs_labels(const tcat_docs *d)
 {
     int32_t *y = malloc((d->n ? d->n : 1) * sizeof *y);

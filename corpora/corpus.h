@@ -131,4 +131,10 @@ static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx 
  * memory); the caller frees it. */
 int32_t *tcat_docs_labels(const tcat_docs *d);
 
+/* Every label of each document of d as 0/1 targets: row i (K bytes) has
+ * a 1 at each of document i's labels in [0, K) (unknown labels, < 0, are
+ * left out). malloc'd, n x K (NULL when out of memory); the caller frees
+ * it. What multi-label (one-vs-all) families train on. */
+uint8_t *tcat_docs_targets(const tcat_docs *d, size_t K);
+
 #endif

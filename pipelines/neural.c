@@ -140,10 +140,17 @@ tcat_status tcat_neural_create(tcat_pipeline **out, const tcat_neural_family *fa
     m->base.ops = fam->ops;
     m->base.nclasses = nclasses;
     m->fam = fam;
-    tcat_status st = parse(m, params, err);
+    json_t *rest = NULL;
+    tcat_status st = tcat_pipeline_task_parse(&m->base, params, &rest, err);
+    if (st == TCAT_OK)
+        st = parse(m, rest, err);
+    json_decref(rest);
     if (st == TCAT_OK && !(m->base.params = effective(m)))
         st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st == TCAT_OK)
+        st = tcat_pipeline_task_record(&m->base, err);
     if (st != TCAT_OK) {
+        json_decref(m->base.params);
         free(m);
         return st;
     }

@@ -48,10 +48,18 @@ tcat_status tcat_pipeline_create(tcat_pipeline **out, const char *family, const 
 tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                               const tcat_fit_opts *o, tcat_error *err)
 {
+    const tcat_corpus *c = train->c;
     for (size_t i = 0; i < train->n; i++) {
-        int32_t y = train->c->label[tcat_docs_at(train, i)];
+        size_t d = tcat_docs_at(train, i);
+        int32_t y = c->label[d];
         if (y < 0 || (size_t)y >= p->nclasses)
             return tcat_fail(err, TCAT_ERR_INPUT, "training document %zu has no known label", i);
+        if (p->multilabel)
+            for (size_t j = c->doc_label[d]; j < c->doc_label[d + 1]; j++)
+                if (c->labels[j] < 0 || (size_t)c->labels[j] >= p->nclasses)
+                    return tcat_fail(err, TCAT_ERR_INPUT,
+                                     "training document %zu has a label the model does not know",
+                                     i);
     }
     return p->ops->fit(p, train, dev, o, err);
 }
@@ -110,6 +118,32 @@ void tcat_pipeline_free(tcat_pipeline **p)
     *p = NULL;
 }
 
+tcat_status tcat_pipeline_task_parse(tcat_pipeline *p, const json_t *params, json_t **rest,
+                                     tcat_error *err)
+{
+    *rest = NULL;
+    json_t *own = json_is_object(params) ? json_copy((json_t *)params) : json_incref((json_t *)params);
+    if (!own)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    const json_t *ml = json_is_object(own) ? json_object_get(own, "multilabel") : NULL;
+    if (ml && !json_is_boolean(ml)) {
+        json_decref(own);
+        return tcat_fail(err, TCAT_ERR_USAGE, "hyperparameter 'multilabel' must be true or false");
+    }
+    p->multilabel = json_is_true(ml);
+    if (ml)
+        json_object_del(own, "multilabel");
+    *rest = own;
+    return TCAT_OK;
+}
+
+tcat_status tcat_pipeline_task_record(tcat_pipeline *p, tcat_error *err)
+{
+    if (p->multilabel && json_object_set_new(p->params, "multilabel", json_true()) != 0)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    return TCAT_OK;
+}
+
 tcat_status tcat_pipeline_new(tcat_pipeline **out, size_t size, const tcat_pipeline_ops *ops,
                               const json_t *params, size_t nclasses,
                               tcat_status (*parse)(tcat_pipeline *p, const json_t *params,
@@ -121,10 +155,17 @@ tcat_status tcat_pipeline_new(tcat_pipeline **out, size_t size, const tcat_pipel
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     p->ops = ops;
     p->nclasses = nclasses;
-    tcat_status st = parse(p, params, err);
+    json_t *rest = NULL;
+    tcat_status st = tcat_pipeline_task_parse(p, params, &rest, err);
+    if (st == TCAT_OK)
+        st = parse(p, rest, err);
+    json_decref(rest);
     if (st == TCAT_OK && !(p->params = effective(p)))
         st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st == TCAT_OK)
+        st = tcat_pipeline_task_record(p, err);
     if (st != TCAT_OK) {
+        json_decref(p->params);
         free(p);
         return st;
     }

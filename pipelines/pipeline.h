@@ -20,6 +20,15 @@
  * TCAT_ERR_USAGE naming it. The effective values (defaults filled in,
  * plus anything fitted such as a calibration temperature) are what
  * tcat_pipeline_params returns after fit.
+ *
+ * Multi-label data. The key "multilabel": true, which every family
+ * accepts (pipeline.c takes it off before the family parses the rest),
+ * makes a one-vs-all pipeline: document i's targets are all its labels
+ * (tcat_docs_targets), fit minimises the sum over labels of the binary
+ * log-loss (or each label's binary SVM loss), and predict_proba writes
+ * each label's own probability in [0, 1], rows not summing to 1. Which
+ * labels to output is the caller's decision (search/thresholds.h). The
+ * key is kept in the effective hyperparameters, so a model file says it.
  */
 #ifndef TCAT_PIPELINES_PIPELINE_H
 #define TCAT_PIPELINES_PIPELINE_H
@@ -76,6 +85,7 @@ struct tcat_pipeline {
     const tcat_pipeline_ops *ops;
     json_t *params;   /* effective hyperparameters (owned) */
     size_t nclasses;
+    bool multilabel;  /* one-vs-all over label sets (see the top) */
 };
 
 /* The family called name ("linear", ...), or NULL. */
@@ -89,13 +99,14 @@ const char *const *tcat_pipeline_families(void);
 tcat_status tcat_pipeline_create(tcat_pipeline **out, const char *family, const json_t *params,
                                  size_t nclasses, tcat_error *err);
 
-/* Fits on train (labels: the corpus's first label of each document; all
- * must be in [0, nclasses)); dev (n may be 0) is for early stopping and
- * calibration. */
+/* Fits on train (labels: the corpus's first label of each document, or
+ * with multilabel all its labels; all must be in [0, nclasses)); dev (n
+ * may be 0) is for early stopping and calibration. */
 tcat_status tcat_pipeline_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                               const tcat_fit_opts *o, tcat_error *err);
 
-/* Writes docs->n rows of nclasses probabilities (each row sums to 1). */
+/* Writes docs->n rows of nclasses probabilities (each row sums to 1;
+ * multilabel: each entry is that label's probability). */
 tcat_status tcat_pipeline_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
                                         float *proba, int threads, tcat_error *err);
 
@@ -136,6 +147,16 @@ tcat_status tcat_pipeline_new(tcat_pipeline **out, size_t size, const tcat_pipel
                               tcat_status (*parse)(tcat_pipeline *p, const json_t *params,
                                                    tcat_error *err),
                               json_t *(*effective)(const tcat_pipeline *p), tcat_error *err);
+
+/* What tcat_pipeline_new does about the task keys, for a family that
+ * allocates its object itself: task_parse sets p->multilabel from params
+ * and gives the rest (a new reference, for the family to parse);
+ * task_record adds the task keys to p->params once the family has set
+ * its effective hyperparameters. TCAT_ERR_USAGE for a "multilabel" that
+ * is not a boolean; TCAT_ERR_NOMEM. */
+tcat_status tcat_pipeline_task_parse(tcat_pipeline *p, const json_t *params, json_t **rest,
+                                     tcat_error *err);
+tcat_status tcat_pipeline_task_record(tcat_pipeline *p, tcat_error *err);
 
 /* Writes section "<prefix>.<part>". */
 tcat_status tcat_pipeline_put(tcat_mwriter *w, const char *prefix, const char *part,

@@ -67,6 +67,51 @@ void synth_corpus(tcat_corpus *c, size_t K, size_t per_class, uint64_t seed)
         corpus_add_text(c, synth_doc_text(K, i, &state), (int32_t)(i % K));
 }
 
+void synth_ml_corpus(tcat_corpus *c, size_t K, size_t n, uint64_t seed)
+{
+    ck_assert(K >= 2 && K <= 3);
+    tcat_corpus_init(c);
+    uint64_t state = seed;
+    for (size_t i = 0; i < n; i++) {
+        int32_t lab[2] = {(int32_t)(i % K), (int32_t)((i + 1) % K)};
+        size_t nl = i % 3 == 0 ? 2 : 1;
+        const char *w[10];
+        size_t nw = 0;
+        for (size_t l = 0; l < nl; l++)
+            for (int j = 0; j < 3; j++)
+                w[nw++] = synth_class_words[lab[l]][rng_below(&state, 5)];
+        while (nw < 10)
+            w[nw++] = synth_noise_words[rng_below(&state, 10)];
+        for (size_t j = nw; j > 1; j--) {
+            size_t r = rng_below(&state, j);
+            const char *t = w[j - 1];
+            w[j - 1] = w[r];
+            w[r] = t;
+        }
+        char buf[256];
+        size_t len = 0;
+        for (size_t j = 0; j < nw; j++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", j ? " " : "", w[j]);
+        corpus_add_bytes(c, buf, len, lab, nl);
+    }
+}
+
+double synth_ml_micro_f1(const tcat_corpus *c, const float *proba, size_t n, size_t K)
+{
+    size_t tp = 0, fp = 0, fn = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < K; k++) {
+            bool truth = false;
+            for (size_t j = c->doc_label[i]; j < c->doc_label[i + 1]; j++)
+                truth |= c->labels[j] == (int32_t)k;
+            bool pred = proba[i * K + k] >= 0.5f;
+            tp += truth && pred;
+            fp += !truth && pred;
+            fn += truth && !pred;
+        }
+    return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+}
+
 double *csr_dense_row(const tcat_csr *X, size_t i)
 {
     double *r = calloc(X->cols ? X->cols : 1, sizeof *r);

@@ -42,6 +42,17 @@ void corpus_add_bytes(tcat_corpus *c, const char *raw, size_t len, const int32_t
  * interleaved (document i has class i % K), from seed. */
 void synth_corpus(tcat_corpus *c, size_t K, size_t per_class, uint64_t seed);
 
+/* A fresh multi-label corpus of n documents over K (2..3) labels, from
+ * seed: document i has label i % K, and every third document also label
+ * (i + 1) % K; its text holds three class words of each of its labels and
+ * noise words, shuffled. A one-vs-all model should recover every label
+ * set. */
+void synth_ml_corpus(tcat_corpus *c, size_t K, size_t n, uint64_t seed);
+
+/* Micro-F1 of "label k when proba >= 0.5" against every label of the n
+ * documents of c (n x K proba). */
+double synth_ml_micro_f1(const tcat_corpus *c, const float *proba, size_t n, size_t K);
+
 /* The text synth_corpus would make for document i (ring storage). */
 const char *synth_doc_text(size_t K, size_t i, uint64_t *state);
 
