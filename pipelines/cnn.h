@@ -6,8 +6,8 @@
  * ReLU and max-over-time pooling (embeddings/conv.h), dropout and a
  * softmax, trained by Adadelta with Kim's max-norm constraint. Everything
  * but the encoder is shared with the recurrent family: pipelines/neural.h
- * (vocabulary, embedding init and modes, training, early stopping, model
- * sections).
+ * (vocabulary, embedding init and modes, training, early stopping,
+ * multi-label sigmoids instead of the softmax, model sections).
  *
  * Hyperparameters (JSON keys, defaults as Kim's CNN-rand unless said):
  *   widths [3, 4, 5], maps 100 (feature maps per width),

@@ -71,6 +71,8 @@ static tcat_status parse(tcat_pipeline *base, const json_t *p, tcat_error *err)
         (st = tcat_params_bool(F, p, "punct", false, &m->punct, err)) ||
         (st = tcat_params_bool(F, p, "eos", false, &m->eos, err)))
         return st;
+    if (base->multilabel) /* a label set is one-vs-all, whatever "loss" said */
+        m->loss = LOSS_OVA;
     if (m->maxn > 0 && (m->minn < 1 || m->minn > m->maxn))
         return tcat_fail(err, TCAT_ERR_USAGE, "fasttext: need 1 <= minn <= maxn");
     if ((m->word_ngrams > 1 || m->maxn > 0) && m->bucket == 0)
@@ -264,9 +266,11 @@ static tcat_status doc_ids(const ftx *m, const tcat_corpus *c, size_t d, idvec *
 /* ---- the loss of one example, double precision (for the gradient check) -- */
 
 double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K,
-                          const uint32_t *ids, size_t n, int32_t y, int ova, double *gE,
-                          double *gW)
+                          const uint32_t *ids, size_t n, int32_t y, const uint8_t *t, int ova,
+                          double *gE, double *gW)
 {
+    if (t && !ova)
+        return NAN; /* a label set has no softmax loss */
     double *h = calloc(dim, sizeof *h), *s = calloc(K, sizeof *s), *gh = calloc(dim, sizeof *gh);
     if (!h || !s || !gh) {
         free(h);
@@ -292,9 +296,9 @@ double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K
             s[k] = exp(s[k] - mx) / sum - (k == (size_t)y); /* dloss/dscore */
     } else {
         for (size_t k = 0; k < K; k++) {
-            double p = 1 / (1 + exp(-s[k])), t = k == (size_t)y;
-            loss -= t ? log(p) : log(1 - p);
-            s[k] = p - t;
+            double p = 1 / (1 + exp(-s[k])), tk = t ? t[k] != 0 : k == (size_t)y;
+            loss -= tk ? log(p) : log(1 - p);
+            s[k] = p - tk;
         }
     }
     for (size_t k = 0; k < K; k++)
@@ -316,15 +320,22 @@ double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K
 /* ---- training --------------------------------------------------------------- */
 
 /* One SGD step on one example (float, as fastText): the same gradients as
- * tcat_fasttext_loss, applied with learning rate lr. */
-static void step(ftx *m, const uint32_t *ids, size_t n, int32_t y, float lr, float *h,
-                 float *alpha, float *grad)
+ * tcat_fasttext_loss, applied with learning rate lr. Multi-label: targets
+ * t (K bytes) instead of y, label k's positive term weighted by cw[k]
+ * (cw NULL: 1). */
+static void step(ftx *m, const uint32_t *ids, size_t n, int32_t y, const uint8_t *t,
+                 const double *cw, float lr, float *h, float *alpha, float *grad)
 {
     size_t dim = (size_t)m->dim, K = m->base.nclasses;
     tcat_emb_bag(&m->E, ids, n, true, h);
     /* scores = W h, shape (K) = (K x dim)(dim) */
     tcat_gemv(false, 1.0f, &m->W, h, 0.0f, alpha);
-    if (m->loss == LOSS_SOFTMAX) {
+    if (t) {
+        for (size_t k = 0; k < K; k++) {
+            float p = 1.0f / (1.0f + expf(-alpha[k]));
+            alpha[k] = t[k] ? lr * (float)(cw ? cw[k] : 1.0) * (1.0f - p) : -lr * p;
+        }
+    } else if (m->loss == LOSS_SOFTMAX) {
         tcat_softmax(alpha, K);
         for (size_t k = 0; k < K; k++)
             alpha[k] = lr * ((k == (size_t)y ? 1.0f : 0.0f) - alpha[k]);
@@ -342,6 +353,7 @@ typedef struct train_job {
     ftx *m;
     const tcat_docs *train;
     const int32_t *y;
+    const uint8_t *t;   /* multi-label: n x K targets (y unused), else NULL */
     size_t *order;      /* this epoch's order */
     size_t T;
     uint64_t total;     /* tokens over all epochs */
@@ -379,9 +391,13 @@ static void train_part(void *ctx, int t)
             continue;
         double progress = (double)done / (double)(j->total ? j->total : 1);
         float lr = (float)(m->lr * (1.0 - (progress < 1 ? progress : 1)));
-        if (j->cw) /* a weighted loss: its gradient scales with the weight */
-            lr *= (float)j->cw[j->y[i]];
-        step(m, v.v, v.n, j->y[i], lr, h, alpha, grad);
+        if (j->t) { /* each label's weight scales its own positive term */
+            step(m, v.v, v.n, -1, j->t + i * K, j->cw, lr, h, alpha, grad);
+        } else {
+            if (j->cw) /* a weighted loss: its gradient scales with the weight */
+                lr *= (float)j->cw[j->y[i]];
+            step(m, v.v, v.n, j->y[i], NULL, NULL, lr, h, alpha, grad);
+        }
         if (j->deadline > 0 && (r & 255) == 0 && tcat_now() > j->deadline)
             break;
     }
@@ -446,10 +462,15 @@ static tcat_status logits(const ftx *m, const tcat_docs *docs, float *out)
 }
 
 /* One-vs-all scores become probabilities through their sigmoids,
- * normalised to sum to one; softmax scores through the calibrated softmax. */
+ * normalised to sum to one; softmax scores through the calibrated softmax;
+ * multi-label scores through the calibrated sigmoids, each on its own. */
 static void to_proba(const ftx *m, float *s, size_t n)
 {
     size_t K = m->base.nclasses;
+    if (m->base.multilabel) {
+        tcat_sigmoid_rows(s, n, K, m->temperature);
+        return;
+    }
     if (m->loss == LOSS_SOFTMAX) {
         tcat_softmax_rows(s, n, K, m->temperature);
         return;
@@ -499,12 +520,15 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     tcat_tensor_uniform(&part, 1.0f / (float)dim, &rng);
     if (o->vectors)
         tcat_wordids_rows_from_vectors(&m->vocab, train, o->vectors, &m->E);
-    int32_t *y = tcat_docs_labels(train);
+    bool ml = p->multilabel;
+    int32_t *y = ml ? NULL : tcat_docs_labels(train);
+    uint8_t *tg = ml ? tcat_docs_targets(train, K) : NULL;
     size_t *order = malloc((train->n ? train->n : 1) * sizeof *order);
     size_t T = (size_t)m->threads;
     tcat_status *sts = calloc(T, sizeof *sts);
-    if (!y || !order || !sts) {
+    if ((ml ? !tg : !y) || !order || !sts) {
         free(y);
+        free(tg);
         free(order);
         free(sts);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
@@ -515,7 +539,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
         tokens += train->c->doc_tok[d + 1] - train->c->doc_tok[d];
         order[i] = i;
     }
-    train_job job = {m, train, y, order, T, tokens * (uint64_t)m->epoch, 0, o->class_weight,
+    train_job job = {m, train, y, tg, order, T, tokens * (uint64_t)m->epoch, 0, o->class_weight,
                      o->deadline, sts};
     for (long e = 0; e < m->epoch && st == TCAT_OK; e++) {
         tcat_rng_shuffle(&rng, order, train->n);
@@ -531,9 +555,22 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     free(order);
     free(sts);
     free(y);
+    free(tg);
     if (st != TCAT_OK)
         return tcat_fail(err, st, "fasttext: training failed: %s", tcat_strerror(st));
-    if (m->loss == LOSS_SOFTMAX && dev && dev->n > 0) {
+    if (ml && dev && dev->n > 0) {
+        float *s = malloc(dev->n * K * sizeof *s);
+        uint8_t *td = tcat_docs_targets(dev, K);
+        if (!s || !td || logits(m, dev, s) != TCAT_OK) {
+            free(s);
+            free(td);
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        }
+        m->temperature = tcat_fit_temperature_ova(s, td, dev->n, K);
+        json_object_set_new(p->params, "temperature", json_real(m->temperature));
+        free(s);
+        free(td);
+    } else if (m->loss == LOSS_SOFTMAX && dev && dev->n > 0) {
         float *s = malloc(dev->n * K * sizeof *s);
         int32_t *yd = tcat_docs_labels(dev);
         if (!s || !yd || logits(m, dev, s) != TCAT_OK) {

@@ -19,6 +19,17 @@
  * Class weights (tcat_fit_opts.class_weight) scale each example's
  * learning rate: SGD on the weighted loss.
  *
+ * Multi-label ("multilabel": true, pipelines/pipeline.h): the loss is
+ * one-vs-all over the document's label set, the sum over labels k of the
+ * binary log-loss of sigmoid(s_k) against t_k (fastText's `-loss ova`
+ * with several labels); "loss" is "ova" whatever was asked, so params
+ * written for single-label data still serve. Class weight w_k scales
+ * label k's positive term only, negatives weigh 1 (pos_weight elsewhere):
+ * missing a rare label costs more, while the documents without it push
+ * its score down no harder than before.
+ * predict_proba gives sigmoid(s_k / T) per label, T fitted on dev
+ * (tcat_fit_temperature_ova; 1 without dev); rows do not sum to 1.
+ *
  * Pretrained vectors (tcat_fit_opts.vectors, `tcat train --vectors`):
  * the rows of the training words start from them (a word the table lacks
  * from its subword composition, when the table has one) instead of small
@@ -65,12 +76,13 @@
 extern const tcat_pipeline_ops tcat_fasttext_ops;
 
 /* The loss of one example and its gradients, for the finite-difference
- * test: inputs ids[0..n) into E (rows x dim), output W (K x dim), label y;
- * softmax (ova false) or one-vs-all sigmoids (ova true). gE (rows x dim,
- * only the rows of ids are touched, accumulated) and gW (K x dim) receive
- * the gradients; either may be NULL. Double precision throughout. */
+ * test: inputs ids[0..n) into E (rows x dim), output W (K x dim), label y,
+ * or with t not NULL the label set t (K bytes, 0/1; y unused); softmax
+ * (ova false; NAN with t) or one-vs-all sigmoids (ova true). gE (rows x
+ * dim, only the rows of ids are touched, accumulated) and gW (K x dim)
+ * receive the gradients; either may be NULL. Double precision throughout. */
 double tcat_fasttext_loss(const double *E, size_t dim, const double *W, size_t K,
-                          const uint32_t *ids, size_t n, int32_t y, int ova, double *gE,
-                          double *gW);
+                          const uint32_t *ids, size_t n, int32_t y, const uint8_t *t, int ova,
+                          double *gE, double *gW);
 
 #endif

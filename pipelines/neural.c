@@ -367,21 +367,43 @@ static tcat_status forward(const neural *m, worker *w, const seqs *s, const size
     return TCAT_OK;
 }
 
-/* After forward(train): softmax cross-entropy of labels y (weights cw or
- * 1), divided by Btot (the whole batch over all threads), back through
- * the output layer, dropout, encoder and (unless static) the tuned table;
- * the gradients go to the worker's accumulators. */
-static tcat_status backward(const neural *m, worker *w, const int32_t *y, size_t B, size_t Btot,
-                            const double *cw)
+/* log(1 + e^x) without overflow. */
+static double softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
+
+/* After forward(train) of documents list[0..B): softmax cross-entropy of
+ * their labels y[list[b]] (weights cw or 1), or multi-label (t not NULL)
+ * the binary log-loss of each label's sigmoid against its target
+ * t[list[b] * K + k] summed over labels (cw[k] weighting label k's
+ * positive term), divided by Btot (the whole batch over all threads),
+ * back through the output layer, dropout, encoder and (unless static) the
+ * tuned table; the gradients go to the worker's accumulators. */
+static tcat_status backward(const neural *m, worker *w, const int32_t *y, const uint8_t *t,
+                            const size_t *list, size_t B, size_t Btot, const double *cw)
 {
     size_t K = m->base.nclasses, F = m->F, dim = (size_t)m->dim, T = w->T;
-    for (size_t b = 0; b < B; b++) {
+    for (size_t b = 0; b < B && t; b++) {
         float *l = w->logit + b * K;
+        const uint8_t *tb = t + list[b] * K;
+        for (size_t k = 0; k < K; k++) {
+            float p = 1.0f / (1.0f + expf(-l[k]));
+            if (tb[k]) {
+                float wk = (float)((cw ? cw[k] : 1.0) / (double)Btot);
+                w->loss += wk * softplus(-l[k]);
+                l[k] = wk * (p - 1.0f);
+            } else {
+                w->loss += softplus(l[k]) / (double)Btot;
+                l[k] = p / (float)Btot;
+            }
+        }
+    }
+    for (size_t b = 0; b < B && !t; b++) {
+        float *l = w->logit + b * K;
+        int32_t yb = y[list[b]];
         tcat_softmax(l, K);
-        float wy = (float)((cw ? cw[y[b]] : 1.0) / (double)Btot);
-        w->loss -= wy * log(l[y[b]] > 1e-30f ? l[y[b]] : 1e-30f);
+        float wy = (float)((cw ? cw[yb] : 1.0) / (double)Btot);
+        w->loss -= wy * log(l[yb] > 1e-30f ? l[yb] : 1e-30f);
         for (size_t k = 0; k < K; k++)
-            l[k] = wy * (l[k] - (k == (size_t)y[b] ? 1.0f : 0.0f));
+            l[k] = wy * (l[k] - (k == (size_t)yb ? 1.0f : 0.0f));
     }
     /* dW += dlogit^T H, dbias += column sums, dH = dlogit W */
     tcat_sgemm(true, false, K, F, B, 1.0f, w->logit, K, w->H, F, 1.0f, w->gout, F + 1);
@@ -512,12 +534,31 @@ static double macro_f1(const float *logits, const int32_t *y, size_t n, size_t K
     return f / (double)K;
 }
 
+/* Multi-label early stopping: minus the mean binary log-loss, over every
+ * (document, label) pair, of the probabilities predict would give
+ * (sigmoid(s / T), T fitted on these scores). Like the single-label
+ * macro-F1 it needs no threshold, but it does not saturate: the F1 of
+ * each label at its best threshold reaches 1 once dev is ranked right and
+ * would then keep that epoch, whose sigmoids may still sit on the wrong
+ * side of 1/2 (seen on tests/synth.h's corpus); fitting T first means
+ * growing margins that calibration undoes are not punished. Cheap beside
+ * encoding dev: some 60 passes over its n x K scores. */
+static double ml_dev_score(const float *logits, const uint8_t *t, size_t n, size_t K)
+{
+    double T = tcat_fit_temperature_ova(logits, t, n, K), loss = 0;
+    size_t nk = n * K;
+    for (size_t i = 0; i < nk; i++)
+        loss += softplus(t[i] ? -logits[i] / T : logits[i] / T);
+    return nk ? -loss / (double)nk : 0;
+}
+
 /* ---- training ------------------------------------------------------------------- */
 
 typedef struct train_job {
     neural *m;
     const seqs *s;
     const int32_t *y;          /* labels of s's documents */
+    const uint8_t *t;          /* multi-label: their targets (n x K), else NULL */
     const size_t *batch;       /* this batch's documents */
     size_t B, T;
     const double *cw;
@@ -534,11 +575,8 @@ static void train_part(void *ctx, int t)
         return;
     tcat_rng r;
     tcat_rng_seed(&r, tcat_hash_fold(j->seed, (uint64_t)t));
-    int32_t ys[4096];
-    for (size_t i = a; i < b; i++)
-        ys[i - a] = j->y[j->batch[i]];
     if ((w->st = forward(j->m, w, j->s, j->batch + a, b - a, true, &r)) == TCAT_OK)
-        w->st = backward(j->m, w, ys, b - a, j->B, j->cw);
+        w->st = backward(j->m, w, j->y, j->t, j->batch + a, b - a, j->B, j->cw);
 }
 
 /* Sums the threads' gradients into worker 0's, in thread order. */
@@ -670,6 +708,7 @@ typedef struct trainer {
     snapshot best;
     seqs tr, dv;
     int32_t *y, *yd;
+    uint8_t *t, *td;      /* multi-label targets instead of y, yd */
     size_t *order;
     float *dlogits;
     worker *w;
@@ -688,6 +727,8 @@ static void trainer_free(neural *m, trainer *t)
     seqs_free(&t->dv);
     free(t->y);
     free(t->yd);
+    free(t->t);
+    free(t->td);
     free(t->order);
     free(t->dlogits);
     workers_free(m, t->w, t->T);
@@ -729,7 +770,7 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
         return st;
     size_t K = p->nclasses, nout = K * (m->F + 1);
     size_t nE = m->E.rows * m->E.cols, T = (size_t)(o->threads > 1 ? o->threads : m->threads);
-    bool has_dev = dev && dev->n > 0, tune = m->mode != MODE_STATIC;
+    bool has_dev = dev && dev->n > 0, tune = m->mode != MODE_STATIC, ml = p->multilabel;
     if (T > (size_t)m->batch)
         T = (size_t)m->batch;
     if ((long)T != m->threads) { /* the model depends on it: recorded */
@@ -742,7 +783,10 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
         tcat_optim_init(&t.o_out, (tcat_opt_kind)m->optimizer, (float)m->lr, nout) ||
         (tune && tcat_optim_init(&t.o_E, (tcat_opt_kind)m->optimizer, (float)m->lr, nE)) ||
         make_seqs(m, train, &t.tr) || (has_dev && make_seqs(m, dev, &t.dv)) ||
-        !(t.y = tcat_docs_labels(train)) || (has_dev && !(t.yd = tcat_docs_labels(dev))) ||
+        (!ml && !(t.y = tcat_docs_labels(train))) ||
+        (!ml && has_dev && !(t.yd = tcat_docs_labels(dev))) ||
+        (ml && !(t.t = tcat_docs_targets(train, K))) ||
+        (ml && has_dev && !(t.td = tcat_docs_targets(dev, K))) ||
         !(t.order = malloc((train->n ? train->n : 1) * sizeof *t.order)) ||
         (has_dev && !(t.dlogits = malloc(dev->n * K * sizeof(float)))) ||
         (has_dev && (!(t.best.theta = malloc((m->ntheta + 1) * sizeof(float))) ||
@@ -762,7 +806,7 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
         for (size_t a = 0; a < train->n && st == TCAT_OK; a += (size_t)m->batch) {
             size_t B = train->n - a < (size_t)m->batch ? train->n - a : (size_t)m->batch;
             zero_grads(m, t.w, T);
-            train_job j = {m, &t.tr, t.y, t.order + a, B, T, o->class_weight, t.w,
+            train_job j = {m, &t.tr, t.y, t.t, t.order + a, B, T, o->class_weight, t.w,
                            tcat_hash_fold(o->seed, ++step)};
             tcat_parallel((int)T, train_part, &j);
             for (size_t q = 0; q < T; q++)
@@ -781,9 +825,10 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
         }
         if ((st = score_all(m, &t.dv, t.dlogits, T)) != TCAT_OK)
             break;
-        double f1 = macro_f1(t.dlogits, t.yd, dev->n, K);
-        if (f1 > best) {
-            best = f1;
+        double score = ml ? ml_dev_score(t.dlogits, t.td, dev->n, K)
+                          : macro_f1(t.dlogits, t.yd, dev->n, K);
+        if (score > best || best_epoch == 0) {
+            best = score;
             best_epoch = e;
             snap(m, &t.best, true);
         } else if (e - best_epoch >= m->patience)
@@ -803,7 +848,8 @@ tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat
             st = tcat_fail(err, st, "%s: out of memory", F);
             goto out;
         }
-        m->temperature = tcat_fit_temperature(t.dlogits, t.yd, dev->n, K);
+        m->temperature = ml ? tcat_fit_temperature_ova(t.dlogits, t.td, dev->n, K)
+                            : tcat_fit_temperature(t.dlogits, t.yd, dev->n, K);
         set_param(m, "temperature", json_real(m->temperature));
     }
 out:
@@ -830,7 +876,10 @@ tcat_status tcat_neural_predict_proba(const tcat_pipeline *p, const tcat_docs *d
     seqs_free(&s);
     if (st != TCAT_OK)
         return tcat_fail(err, st, "%s: out of memory", m->fam->ops->family);
-    tcat_softmax_rows(proba, docs->n, p->nclasses, m->temperature);
+    if (p->multilabel)
+        tcat_sigmoid_rows(proba, docs->n, p->nclasses, m->temperature);
+    else
+        tcat_softmax_rows(proba, docs->n, p->nclasses, m->temperature);
     return TCAT_OK;
 }
 

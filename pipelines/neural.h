@@ -4,10 +4,10 @@
  * A document is read as a sequence of word ids; an embedding layer turns
  * it into a matrix (embeddings/table.h), a sequence encoder
  * (embeddings/encoder.h: convolutions, or a bidirectional GRU/LSTM) into
- * one feature vector, dropout and a linear layer with a softmax into
- * class probabilities. The families "cnn" (pipelines/cnn.c) and "rnn"
- * (pipelines/rnn.c) differ only in the encoder and in their defaults;
- * everything else is here:
+ * one feature vector, dropout and a linear layer with a softmax (one
+ * sigmoid per label, multi-label) into class probabilities. The families
+ * "cnn" (pipelines/cnn.c) and "rnn" (pipelines/rnn.c) differ only in the
+ * encoder and in their defaults; everything else is here:
  *
  *   vocabulary  words of the training documents seen >= min_count times
  *               (embeddings/wordids.h, at most max_words), ids 0..n-1; row
@@ -34,15 +34,24 @@
  *               norm clipped to `clip` (0: never); output rows held to L2
  *               norm max_norm (0: never; Kim's constraint, s = 3).
  *   stopping    after each epoch the dev documents (when there are any) are
- *               scored by macro-F1; the best epoch's weights are kept and
- *               training stops after `patience` epochs without a better
- *               one, or at the deadline. The effective "epochs" becomes
+ *               scored by macro-F1 (multi-label: below); the best epoch's
+ *               weights are kept and training stops after `patience`
+ *               epochs without a better one, or at the deadline. The effective "epochs" becomes
  *               the best epoch, so a refit on all the data (no dev) trains
  *               just as long. Temperature calibration on dev as the other
  *               families.
  *   threads     each batch is split across `threads` threads (each its own
  *               encoder workspace and gradient), the gradients summed in
  *               thread order: the same model for a seed and thread count.
+ *   multi-label with "multilabel": true (pipelines/pipeline.h) the output
+ *               layer is K independent sigmoids: the loss is the binary
+ *               log-loss summed over labels (class weight w_k scales
+ *               label k's positive term, negatives weigh 1); early
+ *               stopping scores dev by minus its mean binary log-loss
+ *               under the fitted temperature (a score with no threshold
+ *               that keeps improving after dev is ranked right), and
+ *               predict_proba gives sigmoid(s_k / T), T fitted on dev
+ *               (tcat_fit_temperature_ova). Same model file sections.
  *
  * Shared hyperparameters (JSON keys; defaults per family, in its header):
  *   dim, min_count, max_words, max_len, punct, init "random" | "pretrained" |

@@ -6,8 +6,9 @@
  * concatenated, dropout and a softmax, trained by Adam with the gradient
  * norm clipped. Everything but the encoder is shared with the
  * convolutional family: pipelines/neural.h (vocabulary, embedding init and
- * modes, training, early stopping, model sections). Documents longer than
- * max_len tokens are read up to max_len (the documented limit).
+ * modes, training, early stopping, multi-label sigmoids instead of the
+ * softmax, model sections). Documents longer than max_len tokens are read
+ * up to max_len (the documented limit).
  *
  * Hyperparameters (JSON keys and defaults):
  *   cell "gru" | "lstm" ("gru"), hidden 128 (per direction), layers 1 (or 2),

@@ -2,7 +2,8 @@
  * pipeline interface: known answers (class words for the CNN; word order,
  * which a bag of words cannot see, for the RNN), every embedding mode and
  * init, determinism for a seed and thread count, save and load, bad
- * hyperparameters. */
+ * hyperparameters; multi-label (one-vs-all) known answers, determinism,
+ * save and load. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -249,6 +250,122 @@ START_TEST(test_early_stopping_records_epochs)
 }
 END_TEST
 
+/* ---- multi-label ------------------------------------------------------------------ */
+
+/* Fits a multi-label model on tr (dev dv or none) and predicts te. */
+static float *ml_fit_predict(tcat_pipeline *p, const tcat_corpus *tr, const tcat_corpus *dv,
+                             const tcat_corpus *te, int threads, const double *cw)
+{
+    ck_assert(p->multilabel);
+    tcat_docs train = {tr, NULL, tr->n}, dev = {dv ? dv : tr, NULL, dv ? dv->n : 0},
+              test = {te, NULL, te->n};
+    tcat_fit_opts o = {.threads = threads, .seed = 42, .class_weight = cw};
+    tcat_error err = {0};
+    ck_assert_msg(tcat_pipeline_fit(p, &train, &dev, &o, &err) == TCAT_OK, "%s", err.msg);
+    float *pr = malloc(te->n * p->nclasses * sizeof *pr);
+    ck_assert_msg(tcat_pipeline_predict_proba(p, &test, pr, threads, &err) == TCAT_OK, "%s",
+                  err.msg);
+    for (size_t i = 0; i < te->n * p->nclasses; i++)
+        ck_assert(pr[i] >= 0 && pr[i] <= 1);
+    return pr;
+}
+
+/* synth_ml_corpus: every label set recovered on held-out documents. */
+static void ml_known_answer(const char *family, const char *params)
+{
+    tcat_corpus tr, dv, te;
+    synth_ml_corpus(&tr, 3, 240, 1);
+    synth_ml_corpus(&dv, 3, 60, 2);
+    synth_ml_corpus(&te, 3, 90, 3);
+    tcat_pipeline *p = make(family, params, 3);
+    float *pr = ml_fit_predict(p, &tr, &dv, &te, 1, NULL);
+    double f1 = synth_ml_micro_f1(&te, pr, te.n, 3);
+    ck_assert_msg(f1 >= 0.9, "%s %s: micro-F1 %.3f", family, params, f1);
+    /* document 0 has labels 0 and 1: both likely, the row not a softmax */
+    ck_assert_msg(pr[0] > 0.5f && pr[1] > 0.5f && pr[2] < 0.5f, "%s doc 0: %g %g %g", family,
+                  pr[0], pr[1], pr[2]);
+    free(pr);
+    tcat_pipeline_free(&p);
+    tcat_corpus_free(&tr);
+    tcat_corpus_free(&dv);
+    tcat_corpus_free(&te);
+}
+
+START_TEST(test_cnn_multilabel)
+{
+    ml_known_answer("cnn", "{\"multilabel\": true, \"dim\": 16, \"maps\": 8, \"epochs\": 10}");
+}
+END_TEST
+
+START_TEST(test_rnn_multilabel)
+{
+    ml_known_answer("rnn", "{\"multilabel\": true, \"dim\": 16, \"hidden\": 8, "
+                           "\"epochs\": 10, \"min_count\": 1, \"lr\": 0.01}");
+}
+END_TEST
+
+/* Same seed and thread count: the same bits; saved and loaded: the same
+ * probabilities. */
+static void ml_deterministic(const char *family, const char *params, int threads)
+{
+    tcat_corpus tr, dv;
+    synth_ml_corpus(&tr, 3, 60, 5);
+    synth_ml_corpus(&dv, 3, 20, 6);
+    tcat_pipeline *a = make(family, params, 3), *b = make(family, params, 3);
+    float *pa = ml_fit_predict(a, &tr, &dv, &tr, threads, NULL);
+    float *pb = ml_fit_predict(b, &tr, &dv, &tr, threads, NULL);
+    ck_assert_msg(memcmp(pa, pb, tr.n * 3 * sizeof *pa) == 0, "%s: two fits with one seed differ",
+                  family);
+    scratch_setup();
+    tcat_docs all = {&tr, NULL, tr.n};
+    float *pl = saved_model_predict(a, 3, &all, threads);
+    for (size_t i = 0; i < tr.n * 3; i++)
+        ck_assert_msg(fabsf(pa[i] - pl[i]) < 1e-6, "%s: loaded model predicts %g, not %g",
+                      family, pl[i], pa[i]);
+    scratch_teardown();
+    free(pa);
+    free(pb);
+    free(pl);
+    tcat_pipeline_free(&b);
+    tcat_corpus_free(&tr);
+    tcat_corpus_free(&dv);
+}
+
+START_TEST(test_multilabel_deterministic_and_round_trip)
+{
+    ml_deterministic("cnn", "{\"multilabel\": true, \"dim\": 8, \"maps\": 4, \"epochs\": 3}", 1);
+    ml_deterministic("cnn", "{\"multilabel\": true, \"dim\": 8, \"maps\": 4, \"epochs\": 3, "
+                            "\"batch\": 10}", 2);
+    ml_deterministic("rnn", "{\"multilabel\": true, \"dim\": 8, \"hidden\": 4, \"epochs\": 3, "
+                            "\"batch\": 10}", 2);
+}
+END_TEST
+
+START_TEST(test_multilabel_class_weight)
+{
+    /* label 2's weight scales its positive term: its probabilities rise
+     * (no dev: no temperature to absorb it) */
+    tcat_corpus tr;
+    synth_ml_corpus(&tr, 3, 60, 4);
+    const char *params = "{\"multilabel\": true, \"dim\": 8, \"maps\": 4, \"epochs\": 3}";
+    const double one[3] = {1, 1, 1}, heavy[3] = {1, 1, 8};
+    tcat_pipeline *a = make("cnn", params, 3), *b = make("cnn", params, 3);
+    float *pa = ml_fit_predict(a, &tr, NULL, &tr, 1, one);
+    float *pb = ml_fit_predict(b, &tr, NULL, &tr, 1, heavy);
+    double ma = 0, mb = 0;
+    for (size_t i = 0; i < tr.n; i++) {
+        ma += pa[i * 3 + 2];
+        mb += pb[i * 3 + 2];
+    }
+    ck_assert_msg(mb > ma, "mean p(label 2): weight 8 %g, weight 1 %g", mb / tr.n, ma / tr.n);
+    free(pa);
+    free(pb);
+    tcat_pipeline_free(&a);
+    tcat_pipeline_free(&b);
+    tcat_corpus_free(&tr);
+}
+END_TEST
+
 START_TEST(test_bad_hyperparameters)
 {
     static const char *const bad[][3] = {
@@ -285,6 +402,11 @@ Suite *neural_suite(void)
     tcase_add_test(tc, test_rnn_class_words);
     tcase_add_test(tc, test_rnn_learns_word_order);
     tcase_add_test(tc, test_rnn_deterministic_and_round_trip);
+    tc = tcase_new(s, "multilabel");
+    tcase_add_test(tc, test_cnn_multilabel);
+    tcase_add_test(tc, test_rnn_multilabel);
+    tcase_add_test(tc, test_multilabel_deterministic_and_round_trip);
+    tcase_add_test(tc, test_multilabel_class_weight);
     tc = tcase_new(s, "params");
     tcase_add_test(tc, test_bad_hyperparameters);
     return s;
