@@ -107,8 +107,10 @@ static void destroy(tcat_pipeline *p)
 
 /* NBSVM log-count ratios, K x cols: r_kj = ln((p_j/|p|_1) / (q_j/|q|_1))
  * with p = alpha + sum of binarised x over class k, q the same over the
- * other classes. */
-static float *nb_ratios(const tcat_csr *X, const int32_t *y, size_t K, double alpha)
+ * other classes. With label sets t (n x K, else NULL: y), p is over the
+ * documents having label k and q over those without it. */
+static float *nb_ratios(const tcat_csr *X, const int32_t *y, const uint8_t *t, size_t K,
+                        double alpha)
 {
     size_t d = X->cols;
     double *cnt = calloc(K * d, sizeof *cnt), *tot = calloc(d, sizeof *tot);
@@ -122,7 +124,11 @@ static float *nb_ratios(const tcat_csr *X, const int32_t *y, size_t K, double al
     for (size_t i = 0; i < X->rows; i++)
         for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
             if (X->val[p] > 0) {
-                cnt[(size_t)y[i] * d + X->col[p]] += 1;
+                if (!t)
+                    cnt[(size_t)y[i] * d + X->col[p]] += 1;
+                else
+                    for (size_t k = 0; k < K; k++)
+                        cnt[k * d + X->col[p]] += t[i * K + k];
                 tot[X->col[p]] += 1;
             }
     double all = 0;
@@ -251,26 +257,31 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     if (st != TCAT_OK)
         return st;
     int32_t *y = NULL, *yd = NULL;
+    uint8_t *t = NULL, *td = NULL; /* label sets (multilabel) instead of y, yd */
     float *ratios = NULL, *s = NULL;
     size_t d = f->X.cols;
-    y = tcat_docs_labels(train);
+    if (p->multilabel)
+        t = tcat_docs_targets(train, K);
+    else
+        y = tcat_docs_labels(train);
     m->own_W = calloc((d ? d : 1) * K, sizeof *m->own_W);
     m->own_b = calloc(K, sizeof *m->own_b);
-    if (!y || !m->own_W || !m->own_b || tcat_vocab_copy(&m->vocab, &f->vocab) != TCAT_OK) {
+    if ((!y && !t) || !m->own_W || !m->own_b || tcat_vocab_copy(&m->vocab, &f->vocab) != TCAT_OK) {
         st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
         goto done;
     }
     if (m->learner == LEARN_LOGREG) {
         tcat_logreg_opts lo = {m->C, m->max_iter, 1e-4, 7, o->threads, o->deadline,
-                               o->class_weight};
+                               o->class_weight, t};
         st = tcat_logreg_train(&f->X, y, K, &lo, m->own_W, m->own_b);
     } else {
-        if (m->learner == LEARN_NBSVM && !(ratios = nb_ratios(&f->X, y, K, m->nb_alpha))) {
+        if (m->learner == LEARN_NBSVM && !(ratios = nb_ratios(&f->X, y, t, K, m->nb_alpha))) {
             st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
             goto done;
         }
         tcat_svm_opts so = {m->C, 0.1, m->max_iter, o->seed, o->threads, o->deadline,
-                            o->class_weight, ratios, m->learner == LEARN_NBSVM ? m->beta : 1.0};
+                            o->class_weight, ratios, m->learner == LEARN_NBSVM ? m->beta : 1.0,
+                            t};
         st = tcat_svm_train(&f->X, y, K, &so, m->own_W, m->own_b);
     }
     if (st != TCAT_OK) {
@@ -282,13 +293,17 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     m->vocab_id = XXH3_64bits(m->vocab.hash, d * sizeof *m->vocab.hash);
     if (dev && dev->n > 0) {
         s = malloc(dev->n * K * sizeof *s);
-        yd = tcat_docs_labels(dev);
-        if (!s || !yd) {
+        if (p->multilabel)
+            td = tcat_docs_targets(dev, K);
+        else
+            yd = tcat_docs_labels(dev);
+        if (!s || (!yd && !td)) {
             st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
             goto done;
         }
         scores(m, &f->Xd, s);
-        m->temperature = tcat_fit_temperature(s, yd, dev->n, K);
+        m->temperature = p->multilabel ? tcat_fit_temperature_ova(s, td, dev->n, K)
+                                       : tcat_fit_temperature(s, yd, dev->n, K);
         json_object_set_new(p->params, "temperature", json_real(m->temperature));
     }
 done:
@@ -296,6 +311,8 @@ done:
         features_free(f);
     free(y);
     free(yd);
+    free(t);
+    free(td);
     free(ratios);
     free(s);
     return st;
@@ -340,7 +357,10 @@ static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, 
         X = fresh;
     }
     scores(m, X, proba);
-    tcat_softmax_rows(proba, docs->n, p->nclasses, m->temperature);
+    if (p->multilabel)
+        tcat_sigmoid_rows(proba, docs->n, p->nclasses, m->temperature);
+    else
+        tcat_softmax_rows(proba, docs->n, p->nclasses, m->temperature);
     tcat_csr_free(&own);
     return TCAT_OK;
 }

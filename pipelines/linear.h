@@ -9,6 +9,16 @@
  * through a softmax with a temperature fitted on the dev documents by
  * minimum log-loss (Guo et al. 2017), which calibrates the SVMs.
  *
+ * Multi-label ("multilabel": true, pipelines/pipeline.h): one-vs-all over
+ * each document's label set. Label k's SVM problem takes the documents
+ * having label k as positives (NBSVM's log-count ratios of label k too,
+ * and its bias is refitted after the interpolation, pipelines/svm.h);
+ * logreg fits K independent binary regressions. Each label's probability
+ * is sigmoid(score / temperature), the temperature fitted on the dev
+ * label sets. Class weight w_k weighs the positives of label k (negatives
+ * weigh 1), where single-label training weighs every document by its
+ * class's weight. The model file is the same.
+ *
  * Hyperparameters (JSON keys, defaults):
  *   learner       "svm" | "nbsvm" | "logreg"               "svm"
  *   C             inverse regularisation strength, > 0       1.0
@@ -23,7 +33,7 @@
  *   nb_alpha      NBSVM count smoothing, > 0                 1.0
  *   beta          NBSVM interpolation in [0, 1]              0.25
  *   max_iter      passes (SVM) or iterations (L-BFGS)        1000 / 200
- *   temperature   softmax temperature, > 0 (set by fit when
+ *   temperature   softmax (sigmoid) temperature, > 0 (set by fit when
  *                 dev documents are given, else kept)        1.0
  *
  * Model file sections, "<prefix>.":

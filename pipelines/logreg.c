@@ -7,6 +7,39 @@
 #include "core/parallel.h"
 #include "pipelines/pipeline.h"
 
+/* One example's loss with label y, c (logsumexp(z) - z_y), added to
+ * *sum; z_k becomes its derivative c (softmax(z)_k - [k = y]). */
+static void softmax_loss(double *z, int32_t y, size_t K, const tcat_logreg_opts *o, double *sum)
+{
+    double m = z[0];
+    for (size_t k = 1; k < K; k++)
+        if (z[k] > m)
+            m = z[k];
+    double se = 0;
+    for (size_t k = 0; k < K; k++)
+        se += exp(z[k] - m);
+    double lse = m + log(se);
+    double c = o->C * (o->class_weight ? o->class_weight[y] : 1.0);
+    *sum += c * (lse - z[y]);
+    for (size_t k = 0; k < K; k++)
+        z[k] = c * (exp(z[k] - lse) - (k == (size_t)y ? 1.0 : 0.0));
+}
+
+/* One example's loss under independent labels t (K bytes, 0/1),
+ * sum_k c_k (log(1 + e^z_k) - t_k z_k), added to *sum; z_k becomes its
+ * derivative c_k (sigmoid(z_k) - t_k). */
+static void ova_loss(double *z, const uint8_t *t, size_t K, const tcat_logreg_opts *o,
+                     double *sum)
+{
+    for (size_t k = 0; k < K; k++) {
+        double c = o->C * (o->class_weight && t[k] ? o->class_weight[k] : 1.0);
+        double zk = z[k], e = exp(-fabs(zk)); /* stable either side of 0 */
+        *sum += c * (fmax(zk, 0.0) + log1p(e) - (t[k] ? zk : 0.0));
+        double sig = zk >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        z[k] = c * (sig - (t[k] ? 1.0 : 0.0));
+    }
+}
+
 /* Loss and gradient over rows [a, b): adds into *loss and g (when g). */
 static void partial(const tcat_csr *X, const int32_t *y, size_t K, const tcat_logreg_opts *o,
                     const double *theta, size_t a, size_t bnd, double *loss, double *g,
@@ -25,20 +58,12 @@ static void partial(const tcat_csr *X, const int32_t *y, size_t K, const tcat_lo
             for (size_t k = 0; k < K; k++)
                 z[k] += wr[k] * v;
         }
-        double m = z[0];
-        for (size_t k = 1; k < K; k++)
-            if (z[k] > m)
-                m = z[k];
-        double se = 0;
-        for (size_t k = 0; k < K; k++)
-            se += exp(z[k] - m);
-        double lse = m + log(se);
-        double ci = o->C * (o->class_weight ? o->class_weight[y[i]] : 1.0);
-        sum += ci * (lse - z[y[i]]);
+        if (o->targets)
+            ova_loss(z, o->targets + i * K, K, o, &sum);
+        else
+            softmax_loss(z, y[i], K, o, &sum);
         if (!g)
             continue;
-        for (size_t k = 0; k < K; k++)
-            z[k] = ci * (exp(z[k] - lse) - (k == (size_t)y[i] ? 1.0 : 0.0));
         for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++) {
             double *gr = g + (size_t)X->col[p] * K;
             double v = X->val[p];

@@ -9,6 +9,14 @@
  * backtracking Armijo line search. The gradient is summed over a fixed
  * split of the examples in a fixed order, so results do not depend on
  * thread timing.
+ *
+ * Label sets (multi-label): with targets t (n x K bytes, 0/1) the loss is
+ * instead K independent binary logistic regressions, y not being used,
+ *
+ *     min_{W,b}  1/2 |W|^2 + C sum_i sum_k c_ik ( log(1 + e^z_ik) - t_ik z_ik ),
+ *
+ * c_ik being class_weight[k] when t_ik = 1 and 1 otherwise; sigmoid(z_ik)
+ * estimates P(label k | x_i).
  */
 #ifndef TCAT_PIPELINES_LOGREG_H
 #define TCAT_PIPELINES_LOGREG_H
@@ -27,9 +35,11 @@ typedef struct tcat_logreg_opts {
     int threads;
     double deadline;   /* tcat_now() time to stop at, 0: none */
     const double *class_weight; /* K, or NULL */
+    const uint8_t *targets;     /* rows x K label sets, or NULL: y */
 } tcat_logreg_opts;
 
-/* Fits W (cols x K, row-major by feature) and b (K). */
+/* Fits W (cols x K, row-major by feature) and b (K). Labels y[i] in
+ * [0, K), or o->targets (then y may be NULL). */
 tcat_status tcat_logreg_train(const tcat_csr *X, const int32_t *y, size_t K,
                               const tcat_logreg_opts *o, float *W, float *b);
 

@@ -1,12 +1,77 @@
 #include "pipelines/svm.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "pipelines/pipeline.h"
+
+/* Whether example i is a positive of class k's problem. */
+static bool positive(const tcat_svm_opts *o, const int32_t *y, size_t K, size_t i, size_t k)
+{
+    return o->targets ? o->targets[i * K + k] != 0 : y[i] == (int32_t)k;
+}
+
+/* Example i's weight in class k's problem: its class's weight, or with
+ * label sets label k's weight for a positive and 1 for a negative. */
+static double example_weight(const tcat_svm_opts *o, const int32_t *y, size_t K, size_t i,
+                             size_t k)
+{
+    if (!o->class_weight)
+        return 1.0;
+    if (o->targets)
+        return o->targets[i * K + k] ? o->class_weight[k] : 1.0;
+    return o->class_weight[y[i]];
+}
+
+/* The bias b minimising the objective of class k's problem with the
+ * weights fixed at w (d of them, scaled space; w[d] is the bias to
+ * start from): 1/2 b^2 + sum_i C c_i max(0, 1 - y_i (w.x_i + b))^2.
+ * Its derivative is piecewise linear and increasing: Newton steps, kept
+ * inside a shrinking bracket of the root by bisection. dot: n scratch. */
+static double refit_bias(const tcat_csr *X, const int32_t *y, size_t K, size_t k,
+                         const tcat_svm_opts *o, const double *w, double *dot)
+{
+    size_t n = X->rows, d = X->cols;
+    const float *s = o->scale ? o->scale + k * d : NULL;
+    for (size_t i = 0; i < n; i++) {
+        double v = 0;
+        for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+            v += w[X->col[p]] * X->val[p] * (s ? s[X->col[p]] : 1.0f);
+        dot[i] = v;
+    }
+    double b = w[d], lo = -INFINITY, hi = INFINITY;
+    for (int it = 0; it < 100; it++) {
+        double g = b, h = 1.0;
+        for (size_t i = 0; i < n; i++) {
+            double yi = positive(o, y, K, i, k) ? 1.0 : -1.0;
+            double m = 1.0 - yi * (dot[i] + b);
+            if (m > 0) {
+                double c = 2.0 * o->C * example_weight(o, y, K, i, k);
+                g -= c * yi * m;
+                h += c;
+            }
+        }
+        if (g == 0)
+            break;
+        if (g < 0)
+            lo = b;
+        else
+            hi = b;
+        double next = b - g / h;
+        if (fabs(next - b) <= 1e-12 * fmax(1.0, fabs(b)))
+            return next;
+        /* the step heads for the root: it leaves the bracket only by
+         * overshooting an end already found, both ends finite then */
+        if (!(next > lo && next < hi))
+            next = 0.5 * (lo + hi);
+        b = next;
+    }
+    return b;
+}
 
 /* One binary problem: class k against the rest. Writes the weights (with
  * the scaling folded in) to W[:, k] and b[k]. */
@@ -29,7 +94,7 @@ static tcat_status train_one(const tcat_csr *X, const int32_t *y, size_t K, size
         return TCAT_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        double ci = o->C * (o->class_weight ? o->class_weight[y[i]] : 1.0);
+        double ci = o->C * example_weight(o, y, K, i, k);
         dii[i] = 0.5 / ci; /* squared hinge: diagonal term 1/(2C) */
         double q = 1.0 + dii[i];
         for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++) {
@@ -46,7 +111,7 @@ static tcat_status train_one(const tcat_csr *X, const int32_t *y, size_t K, size
         double pgmax = -INFINITY, pgmin = INFINITY;
         for (size_t r = 0; r < n; r++) {
             size_t i = order[r];
-            double yi = y[i] == (int32_t)k ? 1.0 : -1.0;
+            double yi = positive(o, y, K, i, k) ? 1.0 : -1.0;
             double dot = w[d];
             for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
                 dot += w[X->col[p]] * X->val[p] * (s ? s[X->col[p]] : 1.0f);
@@ -80,8 +145,12 @@ static tcat_status train_one(const tcat_csr *X, const int32_t *y, size_t K, size
     for (size_t j = 0; j < d; j++) {
         double wj = o->beta < 1.0 ? (1.0 - o->beta) * mean_abs + o->beta * w[j] : w[j];
         W[j * K + k] = (float)(wj * (s ? s[j] : 1.0f));
+        w[j] = wj;
     }
-    b[k] = (float)w[d];
+    /* Label sets: each score meets the threshold 0 on its own, not the
+     * other classes' scores, and the interpolation shifts the scores: the
+     * bias is refitted to the weights as interpolated. */
+    b[k] = (float)(o->targets && o->beta < 1.0 ? refit_bias(X, y, K, k, o, w, qd) : w[d]);
     free(w);
     free(alpha);
     free(qd);
@@ -115,8 +184,9 @@ tcat_status tcat_svm_train(const tcat_csr *X, const int32_t *y, size_t K,
 {
     /* Two classes: the second problem is the first with every sign
      * flipped (NB log-count ratios flip too, and the interpolation is
-     * symmetric), so solve one. */
-    size_t nprob = K == 2 ? 1 : K;
+     * symmetric), so solve one. Not so for two labels of label sets: a
+     * document may have both or neither. */
+    size_t nprob = K == 2 && !o->targets ? 1 : K;
     tcat_status st = TCAT_OK;
     int T = o->threads < 1 ? 1 : o->threads;
     if ((size_t)T > nprob)

@@ -18,6 +18,15 @@
  * k's problem by scale[k*cols + j] — the NB log-count ratios of NBSVM
  * (Wang and Manning 2012); the weights written out already include it,
  * so prediction needs no scaling.
+ *
+ * Label sets (multi-label, one-vs-all): with targets (n x K bytes, 0/1)
+ * class k's positives are the examples with targets[i*K + k] = 1, y is
+ * not used, and c_i in problem k is class_weight[k] for a positive and 1
+ * for a negative. Two classes are then two problems, not one mirrored.
+ * As each score is then compared with 0 on its own, the NBSVM
+ * interpolation (beta < 1), which shifts the scores, is followed by a
+ * refit of the bias: the b minimising the objective above with the
+ * interpolated weights fixed.
  */
 #ifndef TCAT_PIPELINES_SVM_H
 #define TCAT_PIPELINES_SVM_H
@@ -38,10 +47,11 @@ typedef struct tcat_svm_opts {
     const double *class_weight; /* K, or NULL */
     const float *scale;         /* K x cols, or NULL */
     double beta;        /* NBSVM interpolation (1: plain weights) */
+    const uint8_t *targets;     /* rows x K label sets, or NULL: y */
 } tcat_svm_opts;
 
 /* Trains K scores: W (cols x K, row-major by feature) and b (K). Labels
- * y[i] in [0, K). */
+ * y[i] in [0, K), or o->targets (then y may be NULL). */
 tcat_status tcat_svm_train(const tcat_csr *X, const int32_t *y, size_t K,
                            const tcat_svm_opts *o, float *W, float *b);
 

@@ -2,9 +2,10 @@
  * matrices made here: the logistic objective and its gradient against
  * the formula and finite differences, optimality of both solvers,
  * separable data, the two-class shortcut, NB scaling, and independence
- * from thread timing. */
+ * from thread timing; each for label sets (multi-label targets) too. */
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,68 @@ static void separable(tcat_csr *X, int32_t **y, size_t rows, size_t K, size_t no
         }
         X->ptr[i + 1] = z;
     }
+}
+
+/* Separable label sets: row i has label i % K, and every third row also
+ * label (i + 1) % K; features 0..K-1 indicate the labels (0.6..1), then
+ * `noise` small shared features. t: rows x K 0/1 (malloc'd). */
+static void separable_sets(tcat_csr *X, uint8_t **t, size_t rows, size_t K, size_t noise,
+                           uint64_t seed)
+{
+    uint64_t st = seed;
+    size_t cols = K + noise;
+    X->rows = rows;
+    X->cols = cols;
+    X->ptr = malloc((rows + 1) * sizeof *X->ptr);
+    X->col = malloc(rows * cols * sizeof *X->col);
+    X->val = malloc(rows * cols * sizeof *X->val);
+    *t = calloc(rows * K, 1);
+    ck_assert(X->ptr && X->col && X->val && *t);
+    size_t z = 0;
+    X->ptr[0] = 0;
+    for (size_t i = 0; i < rows; i++) {
+        (*t)[i * K + i % K] = 1;
+        if (i % 3 == 0)
+            (*t)[i * K + (i + 1) % K] = 1;
+        for (size_t k = 0; k < K; k++)
+            if ((*t)[i * K + k]) {
+                X->col[z] = (uint32_t)k;
+                X->val[z++] = (float)(0.6 + 0.4 * (double)rng_below(&st, 1000) / 1000.0);
+            }
+        for (size_t j = 0; j < noise; j++) {
+            if (rng_below(&st, 3) == 0)
+                continue;
+            X->col[z] = (uint32_t)(K + j);
+            X->val[z++] = (float)(0.5 * (double)rng_below(&st, 1000) / 1000.0);
+        }
+        X->ptr[i + 1] = z;
+    }
+}
+
+/* Random 0/1 label sets, each entry 1 with probability 2/5. */
+static uint8_t *random_sets(size_t rows, size_t K, uint64_t seed)
+{
+    uint64_t st = seed;
+    uint8_t *t = malloc(rows * K);
+    ck_assert_ptr_nonnull(t);
+    for (size_t j = 0; j < rows * K; j++)
+        t[j] = rng_below(&st, 5) < 2;
+    return t;
+}
+
+/* Whether every label of every row is on the side of 0 its target says. */
+static bool sets_separated(const tcat_csr *X, const uint8_t *t, size_t K, const float *W,
+                           const float *b)
+{
+    for (size_t i = 0; i < X->rows; i++)
+        for (size_t k = 0; k < K; k++) {
+            double s = b[k];
+            for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+                s += (double)W[(size_t)X->col[p] * K + k] * X->val[p];
+            if ((s > 0) != (t[i * K + k] != 0))
+                return false;
+        }
+    return true;
 }
 
 static double uniform(uint64_t *st, double lo, double hi)
@@ -275,6 +338,160 @@ START_TEST(test_logreg_train_optimal)
 }
 END_TEST
 
+/* The documented multi-label objective, computed directly. */
+static double logreg_ova_reference(const tcat_csr *X, const uint8_t *t, size_t K, double C,
+                                   const double *cw, const double *theta)
+{
+    size_t d = X->cols;
+    double f = 0;
+    for (size_t j = 0; j < d * K; j++)
+        f += 0.5 * theta[j] * theta[j];
+    for (size_t i = 0; i < X->rows; i++)
+        for (size_t k = 0; k < K; k++) {
+            double z = theta[d * K + k];
+            for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
+                z += theta[(size_t)X->col[p] * K + k] * (double)X->val[p];
+            double c = C * (cw && t[i * K + k] ? cw[k] : 1.0);
+            f += c * (log(1 + exp(z)) - (t[i * K + k] ? z : 0));
+        }
+    return f;
+}
+
+START_TEST(test_logreg_ova_gradient_check)
+{
+    enum { R = 30, D = 12, K = 3, NP = D * K + K };
+    tcat_csr X;
+    random_csr(&X, R, D, 0.3, 19);
+    uint8_t *t = random_sets(R, K, 8);
+    uint64_t st = 6;
+    double cw[K] = {1.0, 2.5, 0.4};
+    double theta[NP], g[NP];
+    for (size_t j = 0; j < NP; j++)
+        theta[j] = uniform(&st, -1, 1);
+    tcat_logreg_opts o = {.C = 0.7, .threads = 1, .class_weight = cw, .targets = t};
+    /* y is not used: NULL */
+    double f = tcat_logreg_objective(&X, NULL, K, &o, theta, g);
+    double fref = logreg_ova_reference(&X, t, K, 0.7, cw, theta);
+    ck_assert_msg(fabs(f - fref) <= 1e-12 * fabs(fref), "objective %.17g, formula %.17g", f,
+                  fref);
+    ck_assert(tcat_logreg_objective(&X, NULL, K, &o, theta, NULL) == f);
+    const double h = 1e-5;
+    for (size_t j = 0; j < NP; j++) {
+        double save = theta[j];
+        theta[j] = save + h;
+        double fp = tcat_logreg_objective(&X, NULL, K, &o, theta, NULL);
+        theta[j] = save - h;
+        double fm = tcat_logreg_objective(&X, NULL, K, &o, theta, NULL);
+        theta[j] = save;
+        double fd = (fp - fm) / (2 * h);
+        double rel = fabs(fd - g[j]) / fmax(fmax(fabs(fd), fabs(g[j])), 1e-3);
+        ck_assert_msg(rel < 1e-5, "coordinate %zu: gradient %.12g, finite difference %.12g", j,
+                      g[j], fd);
+    }
+    /* the labels are independent: with W = 0 the bias gradient of label k
+     * is C sum_i c_ik (sigmoid(b_k) - t_ik), whatever the other labels */
+    double t2[NP] = {0};
+    t2[D * K] = 2;
+    t2[D * K + 2] = -30; /* far out on the flat side: no overflow */
+    o.class_weight = NULL;
+    o.C = 1.0;
+    tcat_logreg_objective(&X, NULL, K, &o, t2, g);
+    for (size_t k = 0; k < K; k++) {
+        double want = 0, sig = 1 / (1 + exp(-t2[D * K + k]));
+        for (size_t i = 0; i < R; i++)
+            want += sig - t[i * K + k];
+        ck_assert_msg(fabs(g[D * K + k] - want) < 1e-10, "bias %zu: %.12g, want %.12g", k,
+                      g[D * K + k], want);
+    }
+    /* large scores in either direction stay finite */
+    for (size_t j = 0; j < NP; j++)
+        t2[j] = j % 2 ? 800 : -800;
+    f = tcat_logreg_objective(&X, NULL, K, &o, t2, g);
+    ck_assert(isfinite(f));
+    for (size_t j = 0; j < NP; j++)
+        ck_assert(isfinite(g[j]));
+    free(t);
+    tcat_csr_free(&X);
+}
+END_TEST
+
+START_TEST(test_logreg_ova_threads)
+{
+    /* a real split of 2000 rows: fixed bits per thread count, other
+     * counts agree to rounding */
+    enum { R = 2000, D = 40, K = 3, NP = D * K + K };
+    tcat_csr X;
+    random_csr(&X, R, D, 0.2, 37);
+    uint8_t *t = random_sets(R, K, 12);
+    double *th = malloc(NP * sizeof *th), *ga = malloc(NP * sizeof *ga),
+           *gb = malloc(NP * sizeof *gb), *gc = malloc(NP * sizeof *gc);
+    ck_assert(th && ga && gb && gc);
+    uint64_t st = 10;
+    for (size_t j = 0; j < NP; j++)
+        th[j] = uniform(&st, -0.5, 0.5);
+    double cw[K] = {0.5, 1, 2};
+    tcat_logreg_opts o1 = {.C = 2.0, .threads = 1, .class_weight = cw, .targets = t}, o3 = o1;
+    o3.threads = 3;
+    double fa = tcat_logreg_objective(&X, NULL, K, &o3, th, ga);
+    double fb = tcat_logreg_objective(&X, NULL, K, &o3, th, gb);
+    ck_assert(memcmp(&fa, &fb, sizeof fa) == 0);
+    ck_assert(memcmp(ga, gb, NP * sizeof *ga) == 0);
+    double fc = tcat_logreg_objective(&X, NULL, K, &o1, th, gc);
+    ck_assert(fabs(fa - fc) <= 1e-12 * fabs(fc));
+    for (size_t j = 0; j < NP; j++)
+        ck_assert(fabs(ga[j] - gc[j]) <= 1e-10 * fmax(1, fabs(gc[j])));
+    free(th);
+    free(ga);
+    free(gb);
+    free(gc);
+    free(t);
+    tcat_csr_free(&X);
+}
+END_TEST
+
+START_TEST(test_logreg_ova_train_optimal)
+{
+    /* label sets, two labels too (K = 2 included: two regressions, not a
+     * softmax): the fit nearly zeroes the gradient and recovers every set */
+    for (size_t K = 2; K <= 3; K++) {
+        tcat_csr X;
+        uint8_t *t;
+        separable_sets(&X, &t, 90, K, 6, 4 + K);
+        size_t D = X.cols, NP = D * K + K;
+        double cw[3] = {1, 2, 0.5};
+        tcat_logreg_opts o = {.C = 10.0, .max_iter = 500, .tol = 1e-7, .memory = 7,
+                              .threads = 1, .class_weight = cw, .targets = t};
+        float *W = malloc(D * K * sizeof *W), b[3];
+        double *theta = malloc(NP * sizeof *theta), *g = malloc(NP * sizeof *g),
+               *zero = calloc(NP, sizeof *zero), *g0 = malloc(NP * sizeof *g0);
+        ck_assert(W && theta && g && zero && g0);
+        ck_assert_int_eq(tcat_logreg_train(&X, NULL, K, &o, W, b), TCAT_OK);
+        ck_assert_msg(sets_separated(&X, t, K, W, b), "K = %zu: label sets not recovered", K);
+        for (size_t j = 0; j < D * K; j++)
+            theta[j] = W[j];
+        for (size_t k = 0; k < K; k++)
+            theta[D * K + k] = b[k];
+        double f = tcat_logreg_objective(&X, NULL, K, &o, theta, g);
+        double f0 = tcat_logreg_objective(&X, NULL, K, &o, zero, g0);
+        ck_assert(f < f0);
+        double gmax = 0, g0max = 0;
+        for (size_t j = 0; j < NP; j++) {
+            gmax = fmax(gmax, fabs(g[j]));
+            g0max = fmax(g0max, fabs(g0[j]));
+        }
+        ck_assert_msg(gmax <= 1e-3 * g0max, "K = %zu: gradient at the solution %g (at 0: %g)",
+                      K, gmax, g0max);
+        free(W);
+        free(theta);
+        free(g);
+        free(zero);
+        free(g0);
+        free(t);
+        tcat_csr_free(&X);
+    }
+}
+END_TEST
+
 /* ---- SVM ------------------------------------------------------------------------ */
 
 static tcat_svm_opts svm_opts(void)
@@ -308,9 +525,12 @@ START_TEST(test_svm_separable)
 END_TEST
 
 /* The primal objective's gradient (w, bias) of one binary problem at
- * W[:, k], b[k]: w - 2 C sum c_i y_i x_i max(0, 1 - y_i (w.x_i + b)). */
-static double svm_primal_grad_max(const tcat_csr *X, const int32_t *y, size_t K, size_t k,
-                                  double C, const double *cw, const float *W, const float *b)
+ * W[:, k], b[k]: w - 2 C sum c_i y_i x_i max(0, 1 - y_i (w.x_i + b)).
+ * With label sets t (else NULL: y), y_i is +1 for t_ik = 1 and c_i is
+ * cw[k] for those, 1 for the others. */
+static double svm_primal_grad_max(const tcat_csr *X, const int32_t *y, const uint8_t *t,
+                                  size_t K, size_t k, double C, const double *cw, const float *W,
+                                  const float *b)
 {
     size_t d = X->cols;
     double *g = calloc(d + 1, sizeof *g);
@@ -318,13 +538,15 @@ static double svm_primal_grad_max(const tcat_csr *X, const int32_t *y, size_t K,
         g[j] = W[j * K + k];
     g[d] = b[k];
     for (size_t i = 0; i < X->rows; i++) {
-        double yi = y[i] == (int32_t)k ? 1 : -1, dot = b[k];
+        bool pos = t ? t[i * K + k] != 0 : y[i] == (int32_t)k;
+        double yi = pos ? 1 : -1, dot = b[k];
         for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
             dot += (double)W[(size_t)X->col[p] * K + k] * X->val[p];
         double m = 1 - yi * dot;
         if (m <= 0)
             continue;
-        double c = 2 * C * (cw ? cw[y[i]] : 1.0) * m * yi;
+        double ci = !cw ? 1.0 : t ? (pos ? cw[k] : 1.0) : cw[y[i]];
+        double c = 2 * C * ci * m * yi;
         for (size_t p = X->ptr[i]; p < X->ptr[i + 1]; p++)
             g[X->col[p]] -= c * X->val[p];
         g[d] -= c;
@@ -356,7 +578,7 @@ START_TEST(test_svm_primal_optimal)
     float W[D * K], b[K];
     ck_assert_int_eq(tcat_svm_train(&X, y, K, &o, W, b), TCAT_OK);
     for (size_t k = 0; k < K; k++) {
-        double gm = svm_primal_grad_max(&X, y, K, k, o.C, cw, W, b);
+        double gm = svm_primal_grad_max(&X, y, NULL, K, k, o.C, cw, W, b);
         ck_assert_msg(gm < 1e-3, "class %zu: primal gradient %g", k, gm);
     }
     tcat_csr_free(&X);
@@ -381,8 +603,8 @@ START_TEST(test_svm_two_classes_shortcut)
     o.eps = 1e-6;
     o.max_iter = 100000;
     ck_assert_int_eq(tcat_svm_train(&X, y, 2, &o, W, b), TCAT_OK);
-    ck_assert(svm_primal_grad_max(&X, y, 2, 0, o.C, NULL, W, b) < 1e-3);
-    ck_assert(svm_primal_grad_max(&X, y, 2, 1, o.C, NULL, W, b) < 1e-3);
+    ck_assert(svm_primal_grad_max(&X, y, NULL, 2, 0, o.C, NULL, W, b) < 1e-3);
+    ck_assert(svm_primal_grad_max(&X, y, NULL, 2, 1, o.C, NULL, W, b) < 1e-3);
     free(y);
     tcat_csr_free(&X);
 }
@@ -497,6 +719,136 @@ START_TEST(test_svm_deadline)
 }
 END_TEST
 
+START_TEST(test_svm_ova_primal_optimal)
+{
+    /* random label sets with weights, K = 2 and 3: each label's solution
+     * is that of its documented problem (for K = 2 not the mirror of the
+     * other label's) */
+    for (size_t K = 2; K <= 3; K++) {
+        enum { R = 120, D = 10 };
+        tcat_csr X;
+        random_csr(&X, R, D, 0.5, 43);
+        uint8_t *t = random_sets(R, K, 5 + K);
+        double cw[3] = {1, 3, 0.5};
+        tcat_svm_opts o = svm_opts();
+        o.C = 0.5;
+        o.eps = 1e-6;
+        o.max_iter = 100000;
+        o.class_weight = cw;
+        o.targets = t;
+        float W[D * 3], b[3];
+        ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W, b), TCAT_OK);
+        for (size_t k = 0; k < K; k++) {
+            double gm = svm_primal_grad_max(&X, NULL, t, K, k, o.C, cw, W, b);
+            ck_assert_msg(gm < 1e-3, "K = %zu label %zu: primal gradient %g", K, k, gm);
+        }
+        /* the weights are those of the label's positives: other weights
+         * give another solution */
+        double cw2[3] = {3, 1, 0.5};
+        ck_assert(svm_primal_grad_max(&X, NULL, t, K, 0, o.C, cw2, W, b) > 1e-2);
+        free(t);
+        tcat_csr_free(&X);
+    }
+}
+END_TEST
+
+START_TEST(test_svm_ova_sets)
+{
+    /* separable label sets are recovered, by any thread count alike */
+    enum { K = 3 };
+    tcat_csr X;
+    uint8_t *t;
+    separable_sets(&X, &t, 150, K, 8, 9);
+    size_t D = X.cols;
+    float *W1 = malloc(D * K * sizeof *W1), *W2 = malloc(D * K * sizeof *W2), b1[K], b2[K];
+    tcat_svm_opts o = svm_opts();
+    o.targets = t;
+    ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W1, b1), TCAT_OK);
+    ck_assert(sets_separated(&X, t, K, W1, b1));
+    o.threads = 3;
+    ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W2, b2), TCAT_OK);
+    ck_assert(memcmp(W1, W2, D * K * sizeof *W1) == 0);
+    ck_assert(memcmp(b1, b2, sizeof b1) == 0);
+    free(t);
+    tcat_csr_free(&X);
+
+    /* one label per document: the one-vs-rest problems of single-label
+     * training, bit for bit (no class weights, NB scaling included; not
+     * the interpolation, after which label sets refit the bias) */
+    int32_t *y;
+    separable(&X, &y, 90, K, 6, 13);
+    D = X.cols;
+    t = calloc(X.rows * K, 1);
+    float *scale = malloc(K * D * sizeof *scale);
+    ck_assert(t && scale);
+    for (size_t i = 0; i < X.rows; i++)
+        t[i * K + (size_t)y[i]] = 1;
+    uint64_t st = 21;
+    for (size_t j = 0; j < K * D; j++)
+        scale[j] = (float)uniform(&st, 0.5, 2.0);
+    o = svm_opts();
+    o.scale = scale;
+    W1 = realloc(W1, D * K * sizeof *W1);
+    W2 = realloc(W2, D * K * sizeof *W2);
+    ck_assert_int_eq(tcat_svm_train(&X, y, K, &o, W1, b1), TCAT_OK);
+    o.targets = t;
+    ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W2, b2), TCAT_OK);
+    ck_assert(memcmp(W1, W2, D * K * sizeof *W1) == 0);
+    ck_assert(memcmp(b1, b2, sizeof b1) == 0);
+    free(scale);
+    free(t);
+    free(y);
+    free(W1);
+    free(W2);
+    tcat_csr_free(&X);
+}
+END_TEST
+
+START_TEST(test_svm_ova_nb_bias)
+{
+    /* label sets with NB scaling and interpolation: each bias minimises
+     * its problem's objective for the interpolated weights, so the
+     * derivative in b, b - 2 C sum_i c_i y_i max(0, 1 - y_i (s_i + b)),
+     * vanishes */
+    enum { K = 3 };
+    tcat_csr X;
+    uint8_t *t;
+    separable_sets(&X, &t, 150, K, 8, 15);
+    size_t D = X.cols;
+    float *scale = malloc(K * D * sizeof *scale), *W = malloc(D * K * sizeof *W), b[K];
+    ck_assert(scale && W);
+    uint64_t st = 31;
+    for (size_t j = 0; j < K * D; j++)
+        scale[j] = (float)uniform(&st, 0.5, 2.0);
+    double cw[K] = {2, 1, 0.5};
+    tcat_svm_opts o = svm_opts();
+    o.scale = scale;
+    o.beta = 0.25;
+    o.class_weight = cw;
+    o.targets = t;
+    ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W, b), TCAT_OK);
+    for (size_t k = 0; k < K; k++) {
+        double g = b[k], h = 1;
+        for (size_t i = 0; i < X.rows; i++) {
+            double s = b[k], yi = t[i * K + k] ? 1 : -1;
+            for (size_t p = X.ptr[i]; p < X.ptr[i + 1]; p++)
+                s += (double)W[(size_t)X.col[p] * K + k] * X.val[p];
+            double m = 1 - yi * s, c = 2 * o.C * (t[i * K + k] ? cw[k] : 1.0);
+            if (m > 0) {
+                g -= c * yi * m;
+                h += c;
+            }
+        }
+        ck_assert_msg(fabs(g) <= 1e-4 * h, "label %zu: derivative in b %g (curvature %g)", k, g,
+                      h);
+    }
+    free(scale);
+    free(W);
+    free(t);
+    tcat_csr_free(&X);
+}
+END_TEST
+
 Suite *learners_suite(void)
 {
     Suite *s = suite_create("learners");
@@ -504,6 +856,9 @@ Suite *learners_suite(void)
     tcase_add_test(tc, test_logreg_gradient_check);
     tcase_add_test(tc, test_logreg_threads);
     tcase_add_test(tc, test_logreg_train_optimal);
+    tcase_add_test(tc, test_logreg_ova_gradient_check);
+    tcase_add_test(tc, test_logreg_ova_threads);
+    tcase_add_test(tc, test_logreg_ova_train_optimal);
     tc = tcase_new(s, "svm");
     tcase_add_test(tc, test_svm_separable);
     tcase_add_test(tc, test_svm_primal_optimal);
@@ -511,5 +866,8 @@ Suite *learners_suite(void)
     tcase_add_test(tc, test_svm_threads_identical);
     tcase_add_test(tc, test_svm_nb_scaling);
     tcase_add_test(tc, test_svm_deadline);
+    tcase_add_test(tc, test_svm_ova_primal_optimal);
+    tcase_add_test(tc, test_svm_ova_sets);
+    tcase_add_test(tc, test_svm_ova_nb_bias);
     return s;
 }

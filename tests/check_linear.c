@@ -1,7 +1,8 @@
 /* tests/check_linear.c — the linear family through the pipeline interface
  * (pipelines/pipeline.h, pipelines/linear.h): each learner on a separable
  * synthetic corpus, probabilities, temperature, hyperparameter errors,
- * determinism and the feature cache. */
+ * determinism and the feature cache; multi-label (one-vs-all) training,
+ * prediction and save/load. */
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -394,6 +395,174 @@ START_TEST(test_fit_views_and_weights)
 }
 END_TEST
 
+/* ---- multi-label ------------------------------------------------------------------ */
+
+/* Train, dev and test label sets over K labels (tests/synth.h). */
+static void ml_data(data3 *d, size_t K)
+{
+    synth_ml_corpus(&d->train, K, 300, 111);
+    synth_ml_corpus(&d->dev, K, 60, 222);
+    synth_ml_corpus(&d->test, K, 90, 333);
+}
+
+/* A multi-label pipeline of params fitted on d (dev: with d->dev). */
+static tcat_pipeline *ml_fitted(const char *params, size_t K, const data3 *d, bool dev,
+                                const tcat_fit_opts *o)
+{
+    tcat_pipeline *p = make(params, K);
+    ck_assert(p->multilabel);
+    fit(p, &d->train, dev ? &d->dev : NULL, o);
+    return p;
+}
+
+static void ml_case(const char *params, size_t K)
+{
+    data3 d;
+    ml_data(&d, K);
+    tcat_fit_opts o = fit_opts(1);
+    tcat_pipeline *p = ml_fitted(params, K, &d, true, &o);
+    float *pr = predict(p, &d.test, 1);
+    double f1 = synth_ml_micro_f1(&d.test, pr, d.test.n, K);
+    ck_assert_msg(f1 >= 0.95, "%s (K = %zu): micro-F1 %.3f", params, K, f1);
+    /* each label its own probability: two-label documents get both high,
+     * so rows are not made to sum to 1 */
+    size_t two = 0, both = 0;
+    for (size_t i = 0; i < d.test.n; i++) {
+        for (size_t k = 0; k < K; k++)
+            ck_assert(pr[i * K + k] >= 0 && pr[i * K + k] <= 1);
+        if (d.test.doc_label[i + 1] - d.test.doc_label[i] == 2) {
+            two++;
+            both += pr[i * K + (size_t)d.test.labels[d.test.doc_label[i]]] > 0.5f &&
+                    pr[i * K + (size_t)d.test.labels[d.test.doc_label[i] + 1]] > 0.5f;
+        }
+    }
+    ck_assert_uint_eq(two, d.test.n / 3);
+    ck_assert_msg(both >= two * 9 / 10, "%s: %zu of %zu two-label documents get both labels",
+                  params, both, two);
+    /* the sigmoid temperature was fitted on the dev label sets */
+    double T = param_num(p, "temperature");
+    ck_assert_msg(T != 1.0 && T > 0, "%s: temperature %g", params, T);
+    ck_assert(json_is_true(json_object_get(tcat_pipeline_params(p), "multilabel")));
+    free(pr);
+    tcat_pipeline_free(&p);
+    data_free(&d);
+}
+
+START_TEST(test_multilabel_svm) { ml_case("{\"learner\": \"svm\", \"multilabel\": true}", 3); }
+END_TEST
+
+START_TEST(test_multilabel_nbsvm)
+{
+    ml_case("{\"learner\": \"nbsvm\", \"multilabel\": true}", 3);
+}
+END_TEST
+
+START_TEST(test_multilabel_logreg)
+{
+    ml_case("{\"learner\": \"logreg\", \"multilabel\": true}", 3);
+}
+END_TEST
+
+START_TEST(test_multilabel_two_labels)
+{
+    /* two labels are two problems, not one mirrored: every third document
+     * has both */
+    ml_case("{\"learner\": \"svm\", \"multilabel\": true}", 2);
+    ml_case("{\"learner\": \"nbsvm\", \"multilabel\": true}", 2);
+    ml_case("{\"learner\": \"logreg\", \"multilabel\": true, \"C\": 10}", 2);
+}
+END_TEST
+
+START_TEST(test_multilabel_save_load)
+{
+    /* a loaded model knows it is multi-label from its params and predicts
+     * the same bits */
+    static const char *const params[] = {"{\"learner\": \"svm\", \"multilabel\": true}",
+                                         "{\"learner\": \"nbsvm\", \"multilabel\": true}",
+                                         "{\"learner\": \"logreg\", \"multilabel\": true}"};
+    data3 d;
+    ml_data(&d, 3);
+    tcat_docs te = all(&d.test);
+    for (size_t l = 0; l < 3; l++) {
+        tcat_fit_opts o = fit_opts(2);
+        tcat_pipeline *p = ml_fitted(params[l], 3, &d, true, &o);
+        float *pr = predict(p, &d.test, 1);
+        float *pl = saved_model_predict(p, 3, &te, 2);
+        ck_assert_msg(memcmp(pr, pl, d.test.n * 3 * sizeof *pr) == 0, "%s: loaded model differs",
+                      params[l]);
+        free(pr);
+        free(pl);
+    }
+    data_free(&d);
+}
+END_TEST
+
+START_TEST(test_multilabel_params)
+{
+    expect_usage("{\"multilabel\": \"yes\"}", "multilabel");
+    expect_usage("{\"multilabel\": 1}", "multilabel");
+    /* the effective params say multi-label; single-label ones are as
+     * they always were */
+    tcat_pipeline *p = make("{\"multilabel\": true, \"C\": 2}", 3);
+    ck_assert(p->multilabel);
+    ck_assert(json_is_true(json_object_get(tcat_pipeline_params(p), "multilabel")));
+    ck_assert(param_num(p, "C") == 2);
+    tcat_pipeline_free(&p);
+    static const char *const single[] = {"{}", "{\"multilabel\": false}"};
+    for (size_t i = 0; i < 2; i++) {
+        p = make(single[i], 3);
+        ck_assert(!p->multilabel);
+        ck_assert_ptr_null(json_object_get(tcat_pipeline_params(p), "multilabel"));
+        tcat_pipeline_free(&p);
+    }
+}
+END_TEST
+
+START_TEST(test_multilabel_class_weight_and_threads)
+{
+    data3 d;
+    ml_data(&d, 3);
+    static const char *const params[] = {"{\"learner\": \"svm\", \"multilabel\": true}",
+                                         "{\"learner\": \"logreg\", \"multilabel\": true}"};
+    for (size_t l = 0; l < 2; l++) {
+        /* a heavier weight on label 0's positives raises label 0's
+         * probabilities and leaves the others' problems as they were */
+        tcat_fit_opts o = fit_opts(4);
+        tcat_pipeline *a = ml_fitted(params[l], 3, &d, false, &o);
+        double cw[3] = {4, 1, 1};
+        o.class_weight = cw;
+        tcat_pipeline *b = ml_fitted(params[l], 3, &d, false, &o);
+        float *pa = predict(a, &d.test, 1), *pb = predict(b, &d.test, 1);
+        double ma = 0, mb = 0;
+        for (size_t i = 0; i < d.test.n; i++) {
+            ma += pa[i * 3];
+            mb += pb[i * 3];
+        }
+        ck_assert_msg(mb > ma, "%s: mean P(label 0) %g with weight 4, %g without", params[l],
+                      mb / (double)d.test.n, ma / (double)d.test.n);
+        if (l == 0) /* the SVM's labels are separate problems */
+            for (size_t i = 0; i < d.test.n; i++)
+                ck_assert(pa[i * 3 + 1] == pb[i * 3 + 1] && pa[i * 3 + 2] == pb[i * 3 + 2]);
+        /* the same fit with two threads and a feature cache: the same bits */
+        tcat_cache *cache;
+        ck_assert_int_eq(tcat_cache_new(&cache), TCAT_OK);
+        o.threads = 2;
+        o.cache = cache;
+        tcat_pipeline *c = ml_fitted(params[l], 3, &d, false, &o);
+        float *pc = predict(c, &d.test, 2);
+        ck_assert(memcmp(pb, pc, d.test.n * 3 * sizeof *pb) == 0);
+        tcat_cache_free(&cache);
+        free(pa);
+        free(pb);
+        free(pc);
+        tcat_pipeline_free(&a);
+        tcat_pipeline_free(&b);
+        tcat_pipeline_free(&c);
+    }
+    data_free(&d);
+}
+END_TEST
+
 Suite *linear_suite(void)
 {
     Suite *s = suite_create("linear");
@@ -412,5 +581,14 @@ Suite *linear_suite(void)
     tcase_add_test(tc, test_fit_deterministic);
     tcase_add_test(tc, test_fit_with_cache);
     tcase_add_test(tc, test_fit_views_and_weights);
+    tc = tcase_new(s, "multilabel");
+    tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_test(tc, test_multilabel_svm);
+    tcase_add_test(tc, test_multilabel_nbsvm);
+    tcase_add_test(tc, test_multilabel_logreg);
+    tcase_add_test(tc, test_multilabel_two_labels);
+    tcase_add_test(tc, test_multilabel_save_load);
+    tcase_add_test(tc, test_multilabel_params);
+    tcase_add_test(tc, test_multilabel_class_weight_and_threads);
     return s;
 }
