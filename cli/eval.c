@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
+#include "search/thresholds.h"
 #include "tokenizer/tokenizer.h"
 
 const char cmd_eval_help[] =
@@ -23,7 +24,11 @@ const char cmd_eval_help[] =
     "Scores MODEL on the labelled documents of TEST: accuracy, macro-, weighted-\n"
     "and micro-F1, per-class precision, recall and F1, and the confusion matrix.\n"
     "Each document is predicted as its most probable class and scored against\n"
-    "its (first) label.\n"
+    "its (first) label. A multi-label model predicts each document's set of\n"
+    "labels (those over their thresholds, see tcat predict --help) and is scored\n"
+    "against all its labels: exact match instead of accuracy, per-label\n"
+    "precision, recall and F1, their micro-, macro- and weighted means, no\n"
+    "confusion matrix.\n"
     "\n"
     "TEST may be in any input layout ('-' is stdin), detected automatically:\n"
     "  a folder with one subfolder per label, each holding text files;\n"
@@ -91,9 +96,10 @@ static tcat_status note_unknown(void *ctx, const char *name, size_t len)
     return TCAT_OK;
 }
 
-/* The argmax prediction of every document of c. */
+/* The prediction of every document of c: its most probable class into
+ * pred, or with a multi-label model its label set into sets (n x K). */
 static tcat_status predict_all(const tcat_model *m, const tcat_corpus *c, int threads,
-                               int32_t *pred, tcat_error *err)
+                               int32_t *pred, uint8_t *sets, tcat_error *err)
 {
     size_t K = tcat_model_classes(m);
     size_t rows = c->n < EVAL_BATCH ? c->n : EVAL_BATCH;
@@ -109,6 +115,10 @@ static tcat_status predict_all(const tcat_model *m, const tcat_corpus *c, int th
         tcat_docs docs = {c, idx, n};
         if ((st = tcat_model_predict_proba(m, &docs, proba, threads, err)) != TCAT_OK)
             break;
+        if (m->thresholds) {
+            tcat_thresholds_apply(proba, n, K, m->thresholds, sets + start * K);
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             const float *row = proba + i * K;
             size_t best = 0;
@@ -194,6 +204,7 @@ int cmd_eval(int argc, char **argv)
     tcat_corpus_init(&corpus);
     unknowns u = {0};
     int32_t *pred = NULL;
+    uint8_t *sets = NULL, *truth = NULL;
     tcat_metrics mt = {0};
     json_t *report = NULL;
     tcat_status st = tcat_model_load(&m, model_path, &err);
@@ -216,14 +227,21 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     size_t K = tcat_model_classes(m);
+    tcat_docs all = {&corpus, NULL, corpus.n};
     pred = malloc(corpus.n * sizeof *pred);
-    if (!pred) {
+    if (m->thresholds) {
+        sets = malloc(corpus.n * K);
+        truth = tcat_docs_targets(&all, K);
+    }
+    if (!pred || (m->thresholds && (!sets || !truth))) {
         st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = predict_all(m, &corpus, threads, pred, &err)) != TCAT_OK)
+    if ((st = predict_all(m, &corpus, threads, pred, sets, &err)) != TCAT_OK)
         goto done;
-    if ((st = tcat_metrics_compute(&mt, corpus.label, pred, corpus.n, K, &err)) != TCAT_OK)
+    if ((st = m->thresholds ? tcat_metrics_compute_sets(&mt, truth, sets, corpus.n, K, &err)
+                            : tcat_metrics_compute(&mt, corpus.label, pred, corpus.n, K, &err)) !=
+        TCAT_OK)
         goto done;
 
     report_unknowns(test, &mt, &u);
@@ -267,6 +285,8 @@ done:
     json_decref(report);
     tcat_metrics_free(&mt);
     free(pred);
+    free(sets);
+    free(truth);
     free(u.docs);
     tcat_labels_free(&u.names);
     tcat_corpus_free(&corpus);

@@ -301,6 +301,12 @@ static json_t *describe(const tcat_model *m, const char *path)
              !json_object_set(o, "labels", labels) && !json_object_set(o, "members", members);
     if (ok && m->combiner)
         ok = !json_object_set_new(o, "combiner", tcat_combine_to_json(m->combiner));
+    if (ok && m->thresholds) { /* label k's threshold, in label order */
+        json_t *thr = json_array();
+        ok = thr && !json_object_set_new(o, "thresholds", thr);
+        for (size_t k = 0; ok && k < K; k++)
+            ok = !json_array_append_new(thr, json_real(m->thresholds[k]));
+    }
     json_decref(tok);
     json_decref(labels);
     json_decref(members);
@@ -366,8 +372,15 @@ static tcat_status print_text(const json_t *d, FILE *f)
 
     size_t K = json_array_size(labels);
     int idw = snprintf(NULL, 0, "%zu", K - 1);
-    for (size_t k = 0; k < K && k < INFO_MAX_LABELS; k++)
-        fprintf(f, "  %*zu  %s\n", idw, k, json_string_value(json_array_get(labels, k)));
+    const json_t *thr = json_object_get(d, "thresholds");
+    if (thr)
+        fprintf(f, "multi-label: a label is output when its probability reaches its threshold\n");
+    for (size_t k = 0; k < K && k < INFO_MAX_LABELS; k++) {
+        fprintf(f, "  %*zu  %s", idw, k, json_string_value(json_array_get(labels, k)));
+        if (thr)
+            fprintf(f, "  (threshold %.4f)", json_number_value(json_array_get(thr, k)));
+        fputc('\n', f);
+    }
     if (K > INFO_MAX_LABELS)
         fprintf(f, "  ...  (%zu more; 'tcat info --json' lists all)\n", K - INFO_MAX_LABELS);
 

@@ -53,6 +53,13 @@ const char cmd_predict_help[] =
     "                       bytes) on stderr\n"
     "  -h, --help           this text\n"
     "\n"
+    "A multi-label model (trained on documents with several labels) prints every\n"
+    "label whose probability reaches its tuned threshold, most probable first,\n"
+    "as label1<TAB>p1<TAB>label2<TAB>p2..., and the most probable label alone\n"
+    "when none does; json adds \"labels\":[{\"label\":..,\"prob\":..},...].\n"
+    "Its probabilities are each label's own (they need not sum to 1); --top-k\n"
+    "and --proba show them without the thresholds.\n"
+    "\n"
     "Exit codes: 0 done, 2 usage error, 4 I/O error (a FILE or MODEL that\n"
     "cannot be read), 5 bad model file.\n";
 
@@ -174,8 +181,19 @@ static int order_cmp(const void *a, const void *b)
     return i < j ? -1 : i > j;
 }
 
-/* The classes to show for one row: the best only, the top k, or all in
- * model order. Returns their number; ids in x->order. */
+/* The best class of row (first on ties). */
+static size_t argmax(const float *row, size_t K)
+{
+    size_t best = 0;
+    for (size_t c = 1; c < K; c++)
+        if (row[c] > row[best])
+            best = c;
+    return best;
+}
+
+/* The classes to show for one row: the best only (a multi-label model:
+ * the labels over their thresholds), the top k, or all in model order.
+ * Returns their number; ids in x->order. */
 static size_t pick(ctx *x, const float *row)
 {
     size_t K = x->K;
@@ -183,6 +201,24 @@ static size_t pick(ctx *x, const float *row)
         for (size_t c = 0; c < K; c++)
             x->order[c] = c;
         return K;
+    }
+    const float *thr = x->m->thresholds;
+    if (thr && !x->o->top_k) {
+        /* multi-label: every label reaching its threshold, best first;
+         * the best alone when none does (search/thresholds.h) */
+        for (size_t c = 0; c < K; c++)
+            x->order[c] = c;
+        sort_row = row;
+        qsort(x->order, K, sizeof *x->order, order_cmp);
+        size_t n = 0;
+        for (size_t i = 0; i < K; i++)
+            if (row[x->order[i]] >= thr[x->order[i]])
+                x->order[n++] = x->order[i];
+        if (n == 0) {
+            x->order[0] = argmax(row, K);
+            n = 1;
+        }
+        return n;
     }
     size_t k = x->o->top_k ? x->o->top_k : 1;
     if (k > K)
@@ -200,16 +236,6 @@ static size_t pick(ctx *x, const float *row)
     sort_row = row;
     qsort(x->order, K, sizeof *x->order, order_cmp);
     return k;
-}
-
-/* The best class of row (first on ties). */
-static size_t argmax(const float *row, size_t K)
-{
-    size_t best = 0;
-    for (size_t c = 1; c < K; c++)
-        if (row[c] > row[best])
-            best = c;
-    return best;
 }
 
 static tcat_status emit(ctx *x, const float *row, const char *file)
@@ -237,8 +263,9 @@ static tcat_status emit(ctx *x, const float *row, const char *file)
     if ((st = puts_(b, "\"label\":")) || (st = puts_(b, x->jnames[best])) ||
         (st = puts_(b, ",\"prob\":")) || (st = put_prob(b, row[best])))
         return st;
-    if (x->o->proba || x->o->top_k) {
-        if ((st = puts_(b, ",\"top\":[")))
+    bool set = x->m->thresholds && !x->o->proba && !x->o->top_k;
+    if (x->o->proba || x->o->top_k || set) {
+        if ((st = puts_(b, set ? ",\"labels\":[" : ",\"top\":[")))
             return st;
         for (size_t i = 0; i < n; i++) {
             size_t c = x->order[i];

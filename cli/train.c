@@ -19,6 +19,7 @@
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
 #include "search/search.h"
+#include "search/thresholds.h"
 
 const char cmd_train_help[] =
     "usage: tcat train TRAIN [-o MODEL] [--dev DEV] [OPTIONS]\n"
@@ -56,6 +57,14 @@ const char cmd_train_help[] =
     "  --min-throughput N   the model must classify at least N documents per\n"
     "                       second per thread: slower candidates are left out\n"
     "                       of the ensemble [no limit]\n"
+    "  --max-memory SIZE    memory one candidate may take while fitting, e.g.\n"
+    "                       512M or 2G: a candidate its family estimates above\n"
+    "                       it, or whose fit runs out of memory, is dropped and\n"
+    "                       the search goes on [80% of RAM / --threads]\n"
+    "  --multilabel         documents have sets of labels: one-vs-all models,\n"
+    "                       each label's threshold tuned for the metric, and\n"
+    "                       predict prints every label over its threshold\n"
+    "                       [on when some TRAIN document has several labels]\n"
     "  --max-members N      most distinct models in the ensemble; each costs\n"
     "                       prediction time, 1 keeps the single best [4]\n"
     "  --promote-if-better  replace an existing MODEL only when the new model's\n"
@@ -92,6 +101,8 @@ typedef struct options {
     const char *unlabeled;   /* --unlabeled */
     int class_weight;        /* --class-weight: -1 searched, 0 none, 1 balanced */
     double min_throughput;   /* --min-throughput */
+    bool multilabel;         /* --multilabel (else: when TRAIN has label sets) */
+    double max_memory;       /* --max-memory in bytes, 0: the default */
     double t0, budget_end;   /* for the progress line */
     size_t steps, done;      /* candidate steps and top-rung candidates so far */
     double best;             /* best top-rung score so far */
@@ -113,6 +124,24 @@ static tcat_status parse_duration(const char *s, double *out)
         v *= 3600;
     else
         return TCAT_ERR_USAGE;
+    *out = v;
+    return TCAT_OK;
+}
+
+/* A size in bytes: 512M, 2G, 1.5G, 800K or plain bytes. */
+static tcat_status parse_size(const char *s, double *out)
+{
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (errno || e == s || !(v > 0))
+        return TCAT_ERR_USAGE;
+    static const char units[] = "KMGT";
+    const char *u = *e ? strchr(units, *e) : NULL;
+    if (*e && (!u || (e[1] && strcmp(e + 1, "B") != 0)))
+        return TCAT_ERR_USAGE;
+    for (const char *q = units; u && q <= u; q++)
+        v *= 1024;
     *out = v;
     return TCAT_OK;
 }
@@ -144,8 +173,7 @@ static void report_corpus(const options *o, const char *name, const tcat_corpus 
         say(o, 1, "%s: %" PRIu64 " exact duplicate(s), kept (%" PRIu64 " with other labels)", name,
             s->duplicates, s->conflicting);
     if (s->multi_label)
-        say(o, 1, "%s: %" PRIu64 " document(s) with several labels: this version learns the "
-                  "first label only", name, s->multi_label);
+        say(o, 1, "%s: %" PRIu64 " document(s) with several labels", name, s->multi_label);
 }
 
 static int by_score(const void *a, const void *b)
@@ -274,7 +302,20 @@ static tcat_status score_existing(const options *o, const char *dev_path, tcat_f
     }
     if ((st = tcat_model_predict_proba(old, &docs, proba, o->threads, err)) != TCAT_OK)
         goto done;
-    if ((st = tcat_search_score(&docs, proba, K, &m, err)) != TCAT_OK)
+    if (old->thresholds) { /* its own label sets, with its own thresholds */
+        uint8_t *truth = tcat_docs_targets(&docs, K), *sets = malloc(docs.n * K + 1);
+        if (truth && sets) {
+            tcat_thresholds_apply(proba, docs.n, K, old->thresholds, sets);
+            st = tcat_metrics_compute_sets(&m, truth, sets, docs.n, K, err);
+        } else {
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        }
+        free(truth);
+        free(sets);
+    } else {
+        st = tcat_search_score(&docs, proba, K, &m, err);
+    }
+    if (st != TCAT_OK)
         goto done;
     *out = tcat_metrics_get(&m, o->metric);
 done:
@@ -455,7 +496,9 @@ static int run(options *o)
                     tcat_labels_name(labels, (int32_t)k), counts[k]);
         free(counts);
     }
-    say(o, 1, "%zu classes", K);
+    bool multilabel = o->multilabel || all.stats.multi_label > 0;
+    say(o, 1, multilabel ? "%zu labels, multi-label: one-vs-all models with per-label thresholds"
+                         : "%zu classes", K);
     if (o->dev) {
         tcat_corpus_stats before = all.stats;
         if ((st = tcat_corpus_read(&all, o->dev, fmt, tok, labels, false, &err)) != TCAT_OK)
@@ -518,6 +561,11 @@ static int run(options *o)
         say(o, 1, "%s: %zu documents, %zu tokens (unlabelled)", o->unlabeled, unlabeled.n,
             unlabeled.ntok);
     }
+    double max_memory = o->max_memory;
+    if (max_memory <= 0) { /* the machine's, shared by the trials running at once */
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        max_memory = pages > 0 && page > 0 ? 0.8 * (double)pages * (double)page / o->threads : 0;
+    }
     tcat_search_opts so = {.t0 = t0,
                            .budget = o->budget,
                            .trials = o->trials > 0 ? (size_t)o->trials : 0,
@@ -532,6 +580,8 @@ static int run(options *o)
                            .unlabeled = o->unlabeled ? &unlabeled : NULL,
                            .class_weight = o->class_weight,
                            .min_throughput = o->min_throughput,
+                           .multilabel = multilabel,
+                           .max_memory = (size_t)max_memory,
                            .progress = progress,
                            .ctx = o};
     o->t0 = t0;
@@ -545,6 +595,14 @@ static int run(options *o)
         tried += search.cands[i].done;
     say(o, 1, "%zu of %zu candidates fitted in %.1fs", tried, search.ncand, tcat_now() - t0);
     board = leaderboard(o, search.cands, search.ncand);
+    if (search.out_of_memory)
+        say(o, 1, "%zu candidate(s) left out for memory, e.g.: %s", search.out_of_memory,
+            search.memory_note);
+    if (search.sample_share > 0)
+        say(o, 0, "warning: no candidate could be scored on all the data within %gs: the model "
+                  "is %s fitted on a sample of %.1f%% of the documents; give more --time for "
+                  "a better one", o->budget, search.cands[search.best].family,
+            100 * search.sample_share);
     if (search.members > 1)
         say(o, 1, "ensemble of %zu candidates (weights above), %s: held-out %s %.4f out of fold "
                   "over the pool (best single %.4f, average %.4f, stack %.4f)",
@@ -584,6 +642,10 @@ static int run(options *o)
     json_object_set_new(model->meta, "heldout_score", json_real(search.final_score));
     json_object_set_new(model->meta, "scoring", json_string(plan.npairs > 1 ? "5-fold" : "holdout"));
     json_object_set_new(model->meta, "seed", json_integer((json_int_t)o->seed));
+    if (multilabel)
+        json_object_set_new(model->meta, "multilabel", json_true());
+    if (search.sample_share > 0)
+        json_object_set_new(model->meta, "sample_share", json_real(search.sample_share));
     json_object_set_new(model->meta, "threads", json_integer(o->threads));
     json_object_set_new(model->meta, "candidates_fitted", json_integer((json_int_t)tried));
 
@@ -628,6 +690,11 @@ static int run(options *o)
             json_object_set_new(rep, "refit_seconds", json_real(refit_seconds));
             json_object_set_new(rep, "refit_documents", json_integer((json_int_t)nlab));
             json_object_set_new(rep, "refit_tokens", json_integer((json_int_t)all.ntok));
+            json_object_set_new(rep, "candidates_out_of_memory",
+                                json_integer((json_int_t)search.out_of_memory));
+            json_object_set_new(rep, "multilabel", json_boolean(multilabel));
+            if (search.sample_share > 0)
+                json_object_set_new(rep, "sample_share", json_real(search.sample_share));
         }
         if (!rep || json_dump_file(rep, o->report, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             json_decref(rep);
@@ -661,7 +728,7 @@ int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
            O_REPORT, O_PROMOTE, O_VECTORS, O_UNLABELED, O_MAX_MEMBERS, O_PARAMS, O_CLASS_WEIGHT,
-           O_MIN_THROUGHPUT };
+           O_MIN_THROUGHPUT, O_MULTILABEL, O_MAX_MEMORY };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -675,6 +742,8 @@ int cmd_train(int argc, char **argv)
         {"params", required_argument, NULL, O_PARAMS},
         {"class-weight", required_argument, NULL, O_CLASS_WEIGHT},
         {"min-throughput", required_argument, NULL, O_MIN_THROUGHPUT},
+        {"multilabel", no_argument, NULL, O_MULTILABEL},
+        {"max-memory", required_argument, NULL, O_MAX_MEMORY},
         {"vectors", required_argument, NULL, O_VECTORS},
         {"unlabeled", required_argument, NULL, O_UNLABELED}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
@@ -767,6 +836,12 @@ int cmd_train(int argc, char **argv)
             if (*e || !(o.min_throughput > 0))
                 return cli_usage_error("train", "--min-throughput wants documents per second, "
                                                 "not '%s'", optarg);
+            break;
+        case O_MULTILABEL: o.multilabel = true; break;
+        case O_MAX_MEMORY:
+            if (parse_size(optarg, &o.max_memory) != TCAT_OK)
+                return cli_usage_error("train", "--max-memory wants a size like 512M or 2G, not "
+                                                "'%s'", optarg);
             break;
         case O_VECTORS: o.vectors = optarg; break;
         case O_UNLABELED: o.unlabeled = optarg; break;

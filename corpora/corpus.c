@@ -290,6 +290,39 @@ void tcat_corpus_label_counts(const tcat_corpus *c, size_t k, uint64_t *counts)
             counts[c->label[i]]++;
 }
 
+tcat_docs_size tcat_docs_measure(const tcat_docs *d)
+{
+    tcat_docs_size z = {0, 0, 0};
+    for (size_t i = 0; i < d->n; i++) {
+        size_t doc = tcat_docs_at(d, i);
+        z.tokens += d->c->doc_tok[doc + 1] - d->c->doc_tok[doc];
+    }
+    size_t cap = 64;
+    while (cap < 2 * z.tokens)
+        cap *= 2;
+    uint64_t *set = calloc(cap, sizeof *set); /* 0: empty (a hash of 0 counts as 1) */
+    for (size_t i = 0; i < d->n; i++) {
+        size_t n, doc = tcat_docs_at(d, i);
+        const tcat_span *t = tcat_corpus_tokens(d->c, doc, &n);
+        for (size_t k = 0; k < n; k++) {
+            z.bytes += t[k].len;
+            if (!set)
+                continue;
+            uint64_t h = XXH3_64bits(d->c->text.data + t[k].off, t[k].len);
+            h += h == 0;
+            size_t at = (size_t)h & (cap - 1);
+            while (set[at] && set[at] != h)
+                at = (at + 1) & (cap - 1);
+            if (!set[at]) {
+                set[at] = h;
+                z.distinct++;
+            }
+        }
+    }
+    free(set);
+    return z;
+}
+
 uint8_t *tcat_docs_targets(const tcat_docs *d, size_t K)
 {
     uint8_t *t = calloc(d->n && K ? d->n * K : 1, 1);

@@ -131,6 +131,14 @@ static inline size_t tcat_docs_at(const tcat_docs *d, size_t i) { return d->idx 
  * memory); the caller frees it. */
 int32_t *tcat_docs_labels(const tcat_docs *d);
 
+/* How big the documents of d are, for estimates of a fit's memory:
+ * tokens, bytes of token text, and distinct tokens (by a 64-bit hash of
+ * their bytes; 0 when the count's own table cannot be allocated). */
+typedef struct tcat_docs_size {
+    size_t tokens, bytes, distinct;
+} tcat_docs_size;
+tcat_docs_size tcat_docs_measure(const tcat_docs *d);
+
 /* Every label of each document of d as 0/1 targets: row i (K bytes) has
  * a 1 at each of document i's labels in [0, K) (unknown labels, < 0, are
  * left out). malloc'd, n x K (NULL when out of memory); the caller frees

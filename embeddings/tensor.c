@@ -54,6 +54,19 @@ void tcat_tensor_view(tcat_tensor *t, float *data, size_t rows, size_t cols)
     t->own = false;
 }
 
+size_t tcat_tensor_resident(size_t rows, size_t cols, size_t touched)
+{
+    const double page = 4096;
+    double bytes = (double)rows * (double)cols * sizeof(float);
+    double pages = ceil(bytes / page);
+    if (pages <= 0)
+        return 0;
+    /* a row wider than a page touches all its pages */
+    double per_row = fmax(1.0, (double)cols * sizeof(float) / page);
+    double hit = pages * (1 - exp(-(double)touched * per_row / pages));
+    return (size_t)fmin(bytes, hit * page);
+}
+
 void tcat_tensor_free(tcat_tensor *t)
 {
     if (t->own)

@@ -37,6 +37,12 @@ typedef struct tcat_tensor {
  * hashed buckets that a small corpus barely touches is nearly free. */
 tcat_status tcat_tensor_init(tcat_tensor *t, size_t rows, size_t cols);
 
+/* Bytes of memory a tcat_tensor_init'ed rows x cols tensor takes once
+ * `touched` of its rows, spread at random (hashed buckets), have been
+ * written: the pages holding them, expected count P (1 - e^(-touched/P))
+ * of its P pages. For memory estimates. */
+size_t tcat_tensor_resident(size_t rows, size_t cols, size_t touched);
+
 /* The same without zeroing, for a tensor about to be filled whole (the
  * values are undefined until then). */
 tcat_status tcat_tensor_alloc(tcat_tensor *t, size_t rows, size_t cols);

@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,21 @@ tcat_status tcat_model_add_member(tcat_model *m, tcat_pipeline *p, double weight
 
 size_t tcat_model_classes(const tcat_model *m) { return tcat_labels_count(m->labels); }
 
+tcat_status tcat_model_set_thresholds(tcat_model *m, const float *thr, size_t K,
+                                      tcat_error *err)
+{
+    if (K != tcat_model_classes(m))
+        return tcat_fail(err, TCAT_ERR_USAGE, "%zu thresholds for a model of %zu labels", K,
+                         tcat_model_classes(m));
+    float *t = malloc(K * sizeof *t);
+    if (!t)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    memcpy(t, thr, K * sizeof *t);
+    free(m->thresholds);
+    m->thresholds = t;
+    return TCAT_OK;
+}
+
 tcat_status tcat_model_set_combiner(tcat_model *m, const tcat_combiner *c, tcat_error *err)
 {
     size_t used = 0;
@@ -80,6 +96,7 @@ void tcat_model_free(tcat_model **mp)
     free(m->members);
     tcat_combine_free(m->combiner);
     free(m->combiner);
+    free(m->thresholds);
     tcat_labels_free(&m->labels);
     tcat_tok_config_clear(&m->tok);
     json_decref(m->meta);
@@ -160,6 +177,10 @@ tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *e
         if (st != TCAT_OK)
             goto done;
     }
+    if (m->thresholds &&
+        (st = tcat_mwriter_add(w, "thresholds", m->thresholds,
+                               tcat_model_classes(m) * sizeof *m->thresholds, err)) != TCAT_OK)
+        goto done;
     for (size_t i = 0; i < m->nmembers; i++) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "m%zu", i);
@@ -240,6 +261,37 @@ static tcat_status load_combiner(tcat_model *m, const tcat_mreader *r, const cha
     return TCAT_OK;
 }
 
+/* The optional thresholds of a model whose members are loaded: they and
+ * the members must agree on being multi-label. */
+static tcat_status load_thresholds(tcat_model *m, const tcat_mreader *r, const char *path,
+                                   tcat_error *err)
+{
+    const void *data = NULL;
+    size_t size = 0, K = tcat_model_classes(m);
+    bool multi = tcat_mreader_find(r, "thresholds", &data, &size);
+    for (size_t i = 0; i < m->nmembers; i++)
+        if (m->members[i].p->multilabel != multi)
+            return tcat_fail(err, TCAT_ERR_MODEL,
+                             multi ? "%s: member %zu is single-label in a multi-label model"
+                                   : "%s: member %zu is multi-label but the model has no "
+                                     "'thresholds' section",
+                             path, i);
+    if (!multi)
+        return TCAT_OK;
+    if (size != K * sizeof(float))
+        return tcat_fail(err, TCAT_ERR_MODEL,
+                         "%s: section 'thresholds' has %zu bytes, expected %zu (%zu labels)",
+                         path, size, K * sizeof(float), K);
+    if (!(m->thresholds = malloc(K * sizeof *m->thresholds)))
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    memcpy(m->thresholds, data, size);
+    for (size_t k = 0; k < K; k++)
+        if (!isfinite(m->thresholds[k]))
+            return tcat_fail(err, TCAT_ERR_MODEL, "%s: threshold %zu is not a finite number",
+                             path, k);
+    return TCAT_OK;
+}
+
 tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err)
 {
     tcat_mreader *r;
@@ -317,7 +369,8 @@ tcat_status tcat_model_load(tcat_model **out, const char *path, tcat_error *err)
                                         scores ? json_incref(scores) : NULL, err)) != TCAT_OK)
             goto fail;
     }
-    if ((st = load_combiner(m, r, path, err)) != TCAT_OK)
+    if ((st = load_combiner(m, r, path, err)) != TCAT_OK ||
+        (st = load_thresholds(m, r, path, err)) != TCAT_OK)
         goto fail;
     json_decref(labels);
     json_decref(members);

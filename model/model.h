@@ -20,6 +20,10 @@
  *              inputs ("log"), eps and L2 strength
  *   stack      (only with a "stack" combiner) the stacker's weights:
  *              K x (M*K + 1) floats, row-major, M = members, K = classes
+ *   thresholds (only for multi-label models) K floats: label k is output
+ *              when its probability reaches thresholds[k]
+ *              (search/thresholds.h); every member is then one-vs-all
+ *              ("multilabel": true in its params)
  *   m<i>.*     the fitted parameters of member i (its family's sections)
  *
  * JSON is written with sorted keys and fixed precision, and nothing that
@@ -35,7 +39,9 @@
  * A model without a combiner section loads as before. A combiner that
  * does not fit the members (other counts, a "stack" section missing, cut
  * short, of the wrong size or not finite, or a "stack" section without a
- * stacking combiner) is TCAT_ERR_MODEL.
+ * stacking combiner) is TCAT_ERR_MODEL, and so are thresholds that are
+ * not K finite floats or members that are not all one-vs-all when there
+ * are thresholds (and not single-label when there are none).
  */
 #ifndef TCAT_MODEL_MODEL_H
 #define TCAT_MODEL_MODEL_H
@@ -64,6 +70,8 @@ typedef struct tcat_model {
     json_t *meta;         /* owned JSON object */
     tcat_combiner *combiner; /* owned, over the members in order; NULL: the
                               * weighted mean of the members */
+    float *thresholds;    /* owned, K of them: a multi-label model; NULL:
+                           * single-label (the most probable class) */
     tcat_mreader *file;   /* set when loaded: members may point into it */
 } tcat_model;
 
@@ -83,6 +91,11 @@ tcat_status tcat_model_add_member(tcat_model *m, tcat_pipeline *p, double weight
  * c. TCAT_ERR_USAGE when c's class count is not the model's or its used
  * members are not as many as the model's; TCAT_ERR_NOMEM. */
 tcat_status tcat_model_set_combiner(tcat_model *m, const tcat_combiner *c, tcat_error *err);
+
+/* Makes m a multi-label model with a copy of these K thresholds (K must
+ * be the model's label count: else TCAT_ERR_USAGE). TCAT_ERR_NOMEM. */
+tcat_status tcat_model_set_thresholds(tcat_model *m, const float *thr, size_t K,
+                                      tcat_error *err);
 
 /* Writes m to path atomically. TCAT_ERR_IO when it cannot. */
 tcat_status tcat_model_save(const tcat_model *m, const char *path, tcat_error *err);

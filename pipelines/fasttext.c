@@ -727,6 +727,25 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
     return TCAT_OK;
 }
 
+/* Peak bytes of fit: the word and piece rows (written whole), the bucket
+ * pages the n-grams reach (at most one bucket per word n-gram and
+ * character n-gram of the text), the output layer and per-thread rows. */
+static size_t memory(const tcat_pipeline *p, const tcat_docs *train)
+{
+    const ftx *m = (const ftx *)p;
+    tcat_docs_size z = tcat_docs_measure(train);
+    size_t dim = (size_t)m->dim, words = z.distinct + (m->eos ? 1 : 0);
+    double grams = (double)z.tokens * (double)(m->word_ngrams > 1 ? m->word_ngrams - 1 : 0);
+    if (m->minn > 0)
+        grams += (double)z.bytes * (double)(m->maxn - m->minn + 1);
+    size_t touched = (size_t)fmin(grams, (double)m->bucket);
+    size_t pieces = m->pieces > 0 ? (size_t)m->pieces + 256 : 0;
+    return (words + pieces) * dim * sizeof(float) +
+           tcat_tensor_resident((size_t)m->bucket, dim, touched) +
+           (p->nclasses + 4 * (size_t)m->threads) * dim * sizeof(float) +
+           train->n * (sizeof(size_t) + p->nclasses) + 2 * z.distinct * sizeof(uint64_t);
+}
+
 static json_t *describe(const tcat_pipeline *p)
 {
     const ftx *m = (const ftx *)p;
@@ -742,5 +761,6 @@ const tcat_pipeline_ops tcat_fasttext_ops = {
     .save = save,
     .load = load,
     .describe = describe,
+    .memory = memory,
     .destroy = destroy,
 };

@@ -170,6 +170,35 @@ static void forget(neural *m)
     m->ntheta = m->F = 0;
 }
 
+size_t tcat_neural_memory(const tcat_pipeline *p, const tcat_docs *train)
+{
+    const neural *m = (const neural *)p;
+    tcat_docs_size z = tcat_docs_measure(train);
+    size_t words = z.distinct + 1, dim = (size_t)m->dim, K = p->nclasses;
+    if (m->max_words > 0 && (size_t)m->max_words < words)
+        words = (size_t)m->max_words + 1;
+    size_t in_dim = dim * channels(m), ntheta = 0, F = 0;
+    tcat_encoder *e = NULL;
+    if (m->fam->encoder(m->self, in_dim, &e, &(tcat_error){0}) == TCAT_OK) {
+        ntheta = e->ops->nparams(e);
+        F = e->ops->out_dim(e);
+    }
+    tcat_encoder_free(&e);
+    size_t T = (size_t)(m->threads > 0 ? m->threads : 1);
+    /* the table(s), their optimiser state (two per entry but for SGD), the
+     * best epoch's copy; the same for theta and the output layer, plus a
+     * gradient per thread; skip-gram trains two tables of its own */
+    size_t states = m->optimizer == 0 ? 0 : 2;
+    size_t table = words * dim * sizeof(float) * (channels(m) + states + 1 +
+                                                  (m->init == INIT_SKIPGRAM ? 2 : 0));
+    size_t params = (ntheta + K * (F + 1)) * sizeof(float) * (states + 2 + T);
+    /* activations kept for backward: a few per feature per token of a
+     * batch, the batch's embedded inputs and their gradient */
+    size_t len = (size_t)(m->max_len > 0 ? m->max_len : 400);
+    size_t act = (size_t)m->batch * len * (4 * F + 2 * in_dim) * sizeof(float);
+    return table + params + act + z.tokens * sizeof(uint32_t) + train->n * 2 * sizeof(size_t);
+}
+
 void tcat_neural_destroy(tcat_pipeline *p)
 {
     neural *m = (neural *)p;

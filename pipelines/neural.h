@@ -103,6 +103,7 @@ tcat_status tcat_neural_create(tcat_pipeline **out, const tcat_neural_family *fa
                                const json_t *params, size_t nclasses, tcat_error *err);
 tcat_status tcat_neural_fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                             const tcat_fit_opts *o, tcat_error *err);
+size_t tcat_neural_memory(const tcat_pipeline *p, const tcat_docs *train);
 tcat_status tcat_neural_predict_proba(const tcat_pipeline *p, const tcat_docs *docs,
                                       float *proba, int threads, tcat_cache *cache,
                                       tcat_error *err);

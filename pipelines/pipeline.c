@@ -97,6 +97,11 @@ tcat_status tcat_pipeline_load(tcat_pipeline **out, const char *family, const js
     return st;
 }
 
+size_t tcat_pipeline_memory(const tcat_pipeline *p, const tcat_docs *train)
+{
+    return p->ops->memory ? p->ops->memory(p, train) : 0;
+}
+
 const json_t *tcat_pipeline_params(const tcat_pipeline *p) { return p->params; }
 
 json_t *tcat_pipeline_describe(const tcat_pipeline *p)

@@ -77,6 +77,10 @@ typedef struct tcat_pipeline_ops {
     tcat_status (*load)(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
                         tcat_error *err);
     json_t *(*describe)(const tcat_pipeline *p); /* sizes for `tcat info` */
+    /* bytes fitting on train would take at its peak, estimated from the
+     * hyperparameters and the data's size before fitting (NULL: 0,
+     * unknown) */
+    size_t (*memory)(const tcat_pipeline *p, const tcat_docs *train);
     void (*destroy)(tcat_pipeline *p);
 } tcat_pipeline_ops;
 
@@ -128,6 +132,11 @@ tcat_status tcat_pipeline_save(const tcat_pipeline *p, tcat_mwriter *w, const ch
 tcat_status tcat_pipeline_load(tcat_pipeline **out, const char *family, const json_t *params,
                                size_t nclasses, const tcat_mreader *r, const char *prefix,
                                tcat_error *err);
+
+/* Estimated peak bytes of fitting p (created, not yet fitted) on train:
+ * what the search compares with --max-memory. 0 when the family cannot
+ * tell. */
+size_t tcat_pipeline_memory(const tcat_pipeline *p, const tcat_docs *train);
 
 /* The effective hyperparameters (borrowed; valid while p lives). */
 const json_t *tcat_pipeline_params(const tcat_pipeline *p);

@@ -68,5 +68,6 @@ const tcat_pipeline_ops tcat_rnn_ops = {
     .save = tcat_neural_save,
     .load = tcat_neural_load,
     .describe = tcat_neural_describe,
+    .memory = tcat_neural_memory,
     .destroy = tcat_neural_destroy,
 };

@@ -128,6 +128,63 @@ tcat_status tcat_metrics_compute(tcat_metrics *m, const int32_t *truth, const in
     return TCAT_OK;
 }
 
+tcat_status tcat_metrics_compute_sets(tcat_metrics *m, const uint8_t *truth, const uint8_t *pred,
+                                      size_t n, size_t k, tcat_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->k = k;
+    m->sets = true;
+    uint64_t *tp = calloc(k ? k : 1, sizeof *tp);
+    m->precision = calloc(k ? k : 1, sizeof *m->precision);
+    m->recall = calloc(k ? k : 1, sizeof *m->recall);
+    m->f1 = calloc(k ? k : 1, sizeof *m->f1);
+    m->support = calloc(k ? k : 1, sizeof *m->support);
+    m->predicted = calloc(k ? k : 1, sizeof *m->predicted);
+    if (!tp || !m->precision || !m->recall || !m->f1 || !m->support || !m->predicted) {
+        free(tp);
+        tcat_metrics_free(m);
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory scoring %zu labels", k);
+    }
+    uint64_t exact = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *t = truth + i * k, *p = pred + i * k;
+        bool known = false, same = true;
+        for (size_t c = 0; c < k; c++) {
+            known |= t[c] != 0;
+            same &= !t[c] == !p[c];
+        }
+        if (!known) {
+            m->unknown++;
+            continue;
+        }
+        m->n++;
+        exact += same;
+        for (size_t c = 0; c < k; c++) {
+            m->support[c] += t[c] != 0;
+            m->predicted[c] += p[c] != 0;
+            tp[c] += t[c] && p[c];
+        }
+    }
+    uint64_t tp_all = 0, sup_all = 0, pred_all = 0;
+    double f1_sum = 0.0, f1_weighted = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        m->precision[c] = ratio(tp[c], m->predicted[c]);
+        m->recall[c] = ratio(tp[c], m->support[c]);
+        m->f1[c] = ratio(2 * tp[c], m->support[c] + m->predicted[c]);
+        f1_sum += m->f1[c];
+        f1_weighted += m->f1[c] * (double)m->support[c];
+        tp_all += tp[c];
+        sup_all += m->support[c];
+        pred_all += m->predicted[c];
+    }
+    m->accuracy = ratio(exact, m->n);
+    m->micro_f1 = ratio(2 * tp_all, sup_all + pred_all);
+    m->macro_f1 = k ? f1_sum / (double)k : 0.0;
+    m->weighted_f1 = sup_all ? f1_weighted / (double)sup_all : 0.0;
+    free(tp);
+    return TCAT_OK;
+}
+
 double tcat_metrics_get(const tcat_metrics *m, tcat_metric which)
 {
     switch (which) {
@@ -270,13 +327,15 @@ tcat_status tcat_metrics_print(const tcat_metrics *m, const char *const *names, 
             return TCAT_ERR_NOMEM;
     }
 
-    fprintf(f, "accuracy          %.4f\n", m->accuracy);
+    fprintf(f, "%s       %.4f\n", m->sets ? "exact match" : "accuracy   ", m->accuracy);
     fprintf(f, "macro-F1          %.4f\n", m->macro_f1);
     fprintf(f, "weighted-F1       %.4f\n", m->weighted_f1);
     fprintf(f, "micro-F1          %.4f\n", m->micro_f1);
     fprintf(f, "documents scored  %" PRIu64 "\n", m->n);
     fprintf(f, "unknown labels    %" PRIu64 "%s\n", m->unknown,
-            m->unknown ? "  (true label not known to the model; not scored)" : "");
+            !m->unknown ? ""
+            : m->sets   ? "  (no true label known to the model; not scored)"
+                        : "  (true label not known to the model; not scored)");
 
     /* Per-class table. */
     char buf[24];
@@ -294,11 +353,13 @@ tcat_status tcat_metrics_print(const tcat_metrics *m, const char *const *names, 
                 m->f1[c], (int)supw, m->support[c]);
     }
 
-    fputc('\n', f);
-    if (k > MATRIX_MAX_CLASSES)
-        fprintf(f, "confusion matrix omitted: %zu classes (the JSON report has it)\n", k);
-    else
-        print_matrix(m, names, colw, f);
+    if (!m->sets) { /* label sets have no confusion matrix */
+        fputc('\n', f);
+        if (k > MATRIX_MAX_CLASSES)
+            fprintf(f, "confusion matrix omitted: %zu classes (the JSON report has it)\n", k);
+        else
+            print_matrix(m, names, colw, f);
+    }
 
     free(colw);
     return ferror(f) ? TCAT_ERR_IO : TCAT_OK;
@@ -326,7 +387,9 @@ json_t *tcat_metrics_to_json(const tcat_metrics *m, const char *const *names)
               json_object_set(o, "per_class", per) == 0 &&
               json_object_set(conf, "labels", labels) == 0 &&
               json_object_set(conf, "matrix", matrix) == 0 &&
-              json_object_set(o, "confusion", conf) == 0;
+              (m->sets ? json_object_set_new(o, "multilabel", json_true()) == 0 &&
+                             json_object_set_new(o, "exact_match", json_real(m->accuracy)) == 0
+                       : json_object_set(o, "confusion", conf) == 0);
     for (size_t c = 0; ok && c < k; c++) {
         const char *name = label_of(names, c, buf);
         json_t *e = json_object();
@@ -338,6 +401,8 @@ json_t *tcat_metrics_to_json(const tcat_metrics *m, const char *const *names)
              json_object_set_new(e, "f1", json_real(m->f1[c])) == 0 &&
              json_object_set_new(e, "support", json_count(m->support[c])) == 0 &&
              json_array_append_new(labels, tcat_json_text(name)) == 0;
+        if (m->sets)
+            continue;
         json_t *row = ok ? json_array() : NULL;
         ok = row && json_array_append_new(matrix, row) == 0;
         for (size_t p = 0; ok && p < k; p++)

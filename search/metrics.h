@@ -25,6 +25,15 @@
  * Every metric lies in [0, 1] and higher is better, so a search may
  * maximise any of them.
  *
+ * Label sets (multi-label data): tcat_metrics_compute_sets scores each
+ * document's predicted set of labels against its true set, as
+ * scikit-learn does for multilabel indicator arrays: per label, tp, fp and
+ * fn over the documents; micro_f1 pools them over labels; macro_f1 and
+ * weighted_f1 average the labels' F1 (weights: support); accuracy is the
+ * exact-match ratio (the predicted set is the true set). A document with
+ * no known true label is counted in `unknown` and skipped. There is no
+ * confusion matrix (confusion is NULL).
+ *
  *     tcat_metrics m;
  *     if (tcat_metrics_compute(&m, truth, pred, n, k, &err) != TCAT_OK) ...
  *     double score = tcat_metrics_get(&m, TCAT_METRIC_MACRO_F1);
@@ -35,6 +44,7 @@
 #define TCAT_SEARCH_METRICS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +80,8 @@ typedef struct tcat_metrics {
     uint64_t *support;        /* k: true count per class */
     uint64_t *predicted;      /* k: predicted count per class (scored documents) */
     uint64_t *confusion;      /* k*k, row = true class, column = predicted:
-                               * confusion[t*k + p] */
+                               * confusion[t*k + p]; NULL for label sets */
+    bool sets;                /* scored label sets (tcat_metrics_compute_sets) */
 } tcat_metrics;
 
 /* Scores n predictions over k classes into *m, which is overwritten
@@ -83,6 +94,12 @@ typedef struct tcat_metrics {
  * zeroed (nothing to free). */
 tcat_status tcat_metrics_compute(tcat_metrics *m, const int32_t *truth, const int32_t *pred,
                                  size_t n, size_t k, tcat_error *err);
+
+/* Scores n predicted label sets against the true ones over k labels:
+ * truth and pred are n x k arrays of 0/1 (row i, column c: document i
+ * has label c). See the top of this file. TCAT_ERR_NOMEM. */
+tcat_status tcat_metrics_compute_sets(tcat_metrics *m, const uint8_t *truth, const uint8_t *pred,
+                                      size_t n, size_t k, tcat_error *err);
 
 /* The score `which` names (0 for a value outside the enum). */
 double tcat_metrics_get(const tcat_metrics *m, tcat_metric which);
@@ -115,7 +132,8 @@ void tcat_metrics_free(tcat_metrics *m);
  * names as headers when there are at most 20 classes and every name is at
  * most 12 columns wide; otherwise its headers are class indices and a
  * legend (index = name) follows. Above 100 classes the matrix is left out
- * with a note (tcat_metrics_to_json still has it).
+ * with a note (tcat_metrics_to_json still has it). For label sets the
+ * first line reads "exact match" and there is no matrix.
  * TCAT_ERR_IO when writing fails, TCAT_ERR_NOMEM. */
 tcat_status tcat_metrics_print(const tcat_metrics *m, const char *const *label_names, FILE *f);
 
@@ -128,7 +146,8 @@ tcat_status tcat_metrics_print(const tcat_metrics *m, const char *const *label_n
  *      "confusion": {"labels": [...], "matrix": [[...], ...]}}
  *
  * per_class and the matrix rows come in class order; matrix[t][p] counts
- * true class t predicted as p. Labels are label_names[c] (invalid UTF-8
+ * true class t predicted as p. For label sets "multilabel": true and
+ * "exact_match" are added and "confusion" is left out. Labels are label_names[c] (invalid UTF-8
  * repaired to U+FFFD), or the index as a string when label_names or the
  * entry is NULL. Returns a new reference; NULL on OOM. */
 json_t *tcat_metrics_to_json(const tcat_metrics *m, const char *const *label_names);

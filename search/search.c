@@ -10,6 +10,7 @@
 #include "corpora/split.h"
 #include "search/space.h"
 #include "search/stack.h"
+#include "search/thresholds.h"
 
 /* ---- plans ----------------------------------------------------------------- */
 
@@ -121,15 +122,38 @@ tcat_status tcat_search_score(const tcat_docs *docs, const float *proba, size_t 
     return st;
 }
 
-static double pool_score(const tcat_plan *plan, const float *proba, size_t K, tcat_metric metric,
-                         json_t **metrics_json, tcat_error *err, tcat_status *st)
+tcat_status tcat_search_score_sets(const tcat_docs *docs, const float *proba, size_t K,
+                                   tcat_metric metric, float *thr, tcat_metrics *m,
+                                   tcat_error *err)
+{
+    uint8_t *truth = tcat_docs_targets(docs, K);
+    if (!truth)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_status st = tcat_thresholds_score(proba, truth, docs->n, K, metric, thr, m, err);
+    free(truth);
+    return st;
+}
+
+/* docs scored by the search's metric: argmax, or label sets with
+ * thresholds tuned on docs (thr: where to keep them, may be NULL). */
+static tcat_status score_docs(const tcat_search_opts *o, const tcat_docs *docs,
+                              const float *proba, size_t K, float *thr, tcat_metrics *m,
+                              tcat_error *err)
+{
+    return o->multilabel ? tcat_search_score_sets(docs, proba, K, o->metric, thr, m, err)
+                         : tcat_search_score(docs, proba, K, m, err);
+}
+
+static double pool_score(const tcat_search_opts *o, const tcat_plan *plan, const float *proba,
+                         size_t K, float *thr, json_t **metrics_json, tcat_error *err,
+                         tcat_status *st)
 {
     tcat_docs pool = {plan->c, plan->pool_idx, plan->npool};
     tcat_metrics m = {0};
-    *st = tcat_search_score(&pool, proba, K, &m, err);
+    *st = score_docs(o, &pool, proba, K, thr, &m, err);
     if (*st != TCAT_OK)
         return 0;
-    double v = tcat_metrics_get(&m, metric);
+    double v = tcat_metrics_get(&m, o->metric);
     if (metrics_json)
         *metrics_json = tcat_metrics_to_json(&m, NULL);
     tcat_metrics_free(&m);
@@ -168,8 +192,10 @@ static tcat_status inner_split(const tcat_docs *fit, uint64_t seed, tcat_docs *t
 }
 
 /* Balanced class weights for docs: n / (K n_k), so every class weighs
- * the same in the loss (a class absent from docs gets 1). */
-static double *balanced_weights(const tcat_docs *d, size_t K)
+ * the same in the loss (a class absent from docs gets 1). With label
+ * sets n_k counts the documents having label k, and a one-vs-all family
+ * weighs label k's positive term by it. */
+static double *balanced_weights(const tcat_docs *d, size_t K, bool sets)
 {
     double *w = calloc(K, sizeof *w);
     size_t *n = calloc(K, sizeof *n);
@@ -179,9 +205,13 @@ static double *balanced_weights(const tcat_docs *d, size_t K)
         return NULL;
     }
     for (size_t i = 0; i < d->n; i++) {
-        int32_t y = d->c->label[tcat_docs_at(d, i)];
-        if (y >= 0 && (size_t)y < K)
-            n[y]++;
+        size_t doc = tcat_docs_at(d, i);
+        size_t lo = sets ? d->c->doc_label[doc] : 0, hi = sets ? d->c->doc_label[doc + 1] : 1;
+        for (size_t j = lo; j < hi; j++) {
+            int32_t y = sets ? d->c->labels[j] : d->c->label[doc];
+            if (y >= 0 && (size_t)y < K)
+                n[y]++;
+        }
     }
     for (size_t k = 0; k < K; k++)
         w[k] = n[k] ? (double)d->n / ((double)K * (double)n[k]) : 1.0;
@@ -203,13 +233,19 @@ static tcat_status fit_one(const tcat_search_opts *o, const tcat_candidate *c, s
     tcat_status st = TCAT_OK;
     if (ops && ops->dev_selects && (st = inner_split(fit_docs, o->seed, &fit, &dev, &inner)))
         return tcat_fail(err, st, "out of memory");
-    if (c->balanced && !(cw = balanced_weights(&fit, K))) {
+    if (c->balanced && !(cw = balanced_weights(&fit, K, o->multilabel))) {
         free(inner);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
     tcat_fit_opts fo = {threads, o->seed, deadline, cw, cache, o->vectors, o->unlabeled};
     tcat_pipeline *p = NULL;
     st = tcat_pipeline_create(&p, c->family, c->params, K, err);
+    size_t need = st == TCAT_OK && o->max_memory ? tcat_pipeline_memory(p, &fit) : 0;
+    if (need > o->max_memory)
+        st = tcat_fail(err, TCAT_ERR_NOMEM,
+                       "%s needs about %.1f MB to fit %zu documents, over --max-memory (%.1f MB)",
+                       c->family, (double)need / 1048576, fit.n,
+                       (double)o->max_memory / 1048576);
     if (st == TCAT_OK)
         st = tcat_pipeline_fit(p, &fit, &dev, &fo, err);
     double t = tcat_now();
@@ -236,42 +272,54 @@ static const double rung_share[RUNGS - 1] = {1.0 / 9, 1.0 / 3};
  * data ends long before its budget. */
 #define MAX_RANDOM 60
 
+/* Candidate c fitted on a stratified share of fold 0's fit documents
+ * (the sample drawn with `salt`) and scored on fold 0's eval documents
+ * into *score; with thr (K of them, multilabel) the thresholds tuned
+ * there. */
+static tcat_status evaluate_share(const tcat_search_opts *o, const tcat_plan *plan, size_t K,
+                                  double share, uint64_t salt, tcat_candidate *c, int threads,
+                                  double deadline, double *score, float *thr, tcat_error *err)
+{
+    tcat_status st = TCAT_OK;
+    const tcat_docs *f0 = &plan->fit[0], *e0 = &plan->eval[0];
+    int32_t *y = tcat_docs_labels(f0);
+    size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
+    size_t *idx = malloc((f0->n ? f0->n : 1) * sizeof *idx);
+    float *proba = malloc((e0->n ? e0->n : 1) * K * sizeof *proba);
+    if (!y || !idx || !proba ||
+        tcat_split_holdout(y, f0->n, share, o->seed ^ salt, &keep, &nkeep, &held, &nheld) !=
+            TCAT_OK)
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (st == TCAT_OK) {
+        for (size_t i = 0; i < nheld; i++)
+            idx[i] = tcat_docs_at(f0, held[i]);
+        tcat_docs sample = {f0->c, idx, nheld};
+        st = fit_one(o, c, K, &sample, e0, proba, threads, deadline, NULL, NULL, NULL, err);
+    }
+    if (st == TCAT_OK) {
+        tcat_metrics m = {0};
+        if ((st = score_docs(o, e0, proba, K, thr, &m, err)) == TCAT_OK)
+            *score = tcat_metrics_get(&m, o->metric);
+        tcat_metrics_free(&m);
+    }
+    free(y);
+    free(keep);
+    free(held);
+    free(idx);
+    free(proba);
+    return st;
+}
+
 /* Candidate c at rung r: its score, and at the top rung its pool
  * probabilities and fitted hyperparameters. */
 static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, size_t K, int r,
                             tcat_candidate *c, int threads, double deadline, tcat_cache *cache,
-                            tcat_error *err)
+                            bool *cut, tcat_error *err)
 {
     tcat_status st = TCAT_OK;
-    if (r < RUNGS - 1) {
-        const tcat_docs *f0 = &plan->fit[0], *e0 = &plan->eval[0];
-        int32_t *y = tcat_docs_labels(f0);
-        size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
-        size_t *idx = malloc((f0->n ? f0->n : 1) * sizeof *idx);
-        float *proba = malloc((e0->n ? e0->n : 1) * K * sizeof *proba);
-        if (!y || !idx || !proba ||
-            tcat_split_holdout(y, f0->n, rung_share[r], o->seed ^ (uint64_t)(r + 1), &keep,
-                               &nkeep, &held, &nheld) != TCAT_OK)
-            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-        if (st == TCAT_OK) {
-            for (size_t i = 0; i < nheld; i++)
-                idx[i] = tcat_docs_at(f0, held[i]);
-            tcat_docs share = {f0->c, idx, nheld};
-            st = fit_one(o, c, K, &share, e0, proba, threads, deadline, NULL, NULL, NULL, err);
-        }
-        if (st == TCAT_OK) {
-            tcat_metrics m = {0};
-            if ((st = tcat_search_score(e0, proba, K, &m, err)) == TCAT_OK)
-                c->rung_score[r] = tcat_metrics_get(&m, o->metric);
-            tcat_metrics_free(&m);
-        }
-        free(y);
-        free(keep);
-        free(held);
-        free(idx);
-        free(proba);
-        return st;
-    }
+    if (r < RUNGS - 1)
+        return evaluate_share(o, plan, K, rung_share[r], (uint64_t)(r + 1), c, threads, deadline,
+                              &c->rung_score[r], NULL, err);
     c->proba = malloc((plan->npool ? plan->npool : 1) * K * sizeof *c->proba);
     if (!c->proba)
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
@@ -279,6 +327,10 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
     size_t row = 0;
     json_t *last = NULL;
     for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
+        if (f > 0 && deadline > 0 && tcat_now() > deadline) {
+            *cut = true; /* the other folds would overrun: no score */
+            break;
+        }
         json_decref(last);
         last = NULL;
         st = fit_one(o, c, K, &plan->fit[f], &plan->eval[f], c->proba + row * K, threads,
@@ -290,7 +342,7 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
         epochs += ej ? json_number_value(ej) : 0;
         row += plan->eval[f].n;
     }
-    if (st == TCAT_OK) {
+    if (st == TCAT_OK && !*cut) {
         /* the refit uses the folds' mean temperature (geometric) and, for
          * early-stopped families, their mean best epoch */
         json_decref(c->params);
@@ -301,7 +353,7 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
             json_object_set_new(c->params, "epochs",
                                 json_integer((json_int_t)fmax(
                                     1, floor(epochs / (double)plan->npairs + 0.5))));
-        c->score = pool_score(plan, c->proba, K, o->metric, NULL, err, &st);
+        c->score = pool_score(o, plan, c->proba, K, NULL, NULL, err, &st);
         /* per thread: what one stream of predictions keeps up with */
         c->predict_rate = (double)plan->npool / fmax(pred_s * threads, 1e-6);
     }
@@ -322,7 +374,11 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
     const float **pp = malloc(s->ncand * sizeof *pp);
     int32_t *y = malloc((n ? n : 1) * sizeof *y);
     float *out = malloc((n ? n : 1) * K * sizeof *out);
-    tcat_status st = idx && pp && y && out ? TCAT_OK : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    tcat_docs pool = {plan->c, plan->pool_idx, n};
+    uint8_t *truth = o->multilabel ? tcat_docs_targets(&pool, K) : NULL;
+    tcat_status st = idx && pp && y && out && (truth || !o->multilabel)
+                         ? TCAT_OK
+                         : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; st == TCAT_OK && i < s->ncand; i++) {
         const tcat_candidate *c = &s->cands[i];
         bool fast = o->min_throughput <= 0 || (s->throughput_met ? c->predict_rate >= o->min_throughput
@@ -335,7 +391,10 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
     for (size_t i = 0; st == TCAT_OK && i < n; i++)
         y[i] = plan->c->label[plan->pool_idx[i]];
     if (st == TCAT_OK)
-        st = tcat_combine_choose(&s->comb, pp, M, n, K, y, o->metric, o->max_members, o->seed, err);
+        st = o->multilabel ? tcat_combine_choose_sets(&s->comb, pp, M, n, K, truth, o->metric,
+                                                      o->max_members, o->seed, err)
+                           : tcat_combine_choose(&s->comb, pp, M, n, K, y, o->metric,
+                                                 o->max_members, o->seed, err);
     if (st == TCAT_OK) {
         s->has_comb = true;
         double inv_rate = 0, cost = 0;
@@ -365,8 +424,12 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
             tcat_combine_apply(&s->comb, pp, n, out);
         else
             memcpy(out, s->cands[s->best].proba, n * K * sizeof *out);
-        pool_score(plan, out, K, o->metric, &s->best_metrics, err, &st);
+        if (o->multilabel && !(s->thresholds = malloc(K * sizeof *s->thresholds)))
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        if (st == TCAT_OK)
+            pool_score(o, plan, out, K, s->thresholds, &s->best_metrics, err, &st);
     }
+    free(truth);
     free(idx);
     free(pp);
     free(y);
@@ -391,6 +454,7 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
 typedef struct job {
     size_t cand;
     int rung;
+    bool cut;        /* stopped between folds by the deadline: no score */
     tcat_status st;
     tcat_error err;
     double seconds;
@@ -417,7 +481,7 @@ static void run_job(void *ctx, int t)
     tcat_candidate *c = &S->s->cands[j->cand];
     double start = tcat_now();
     j->st = evaluate(S->o, S->plan, S->K, j->rung, c, S->threads_each, S->deadline,
-                     c->portfolio ? S->caches[t] : NULL, &j->err);
+                     c->portfolio ? S->caches[t] : NULL, &j->cut, &j->err);
     j->seconds = tcat_now() - start;
 }
 
@@ -474,6 +538,44 @@ static const char *allowed(const tcat_search_opts *o, const char *f)
     return ok && ops ? ops->family : NULL;
 }
 
+/* Appends a candidate of family with params (taken, even on failure):
+ * the task key added, class weights drawn. False with *st on failure. */
+static bool add_candidate(tcat_search *s, const tcat_search_opts *o, const char *family,
+                          json_t *params, bool portfolio, tcat_rng *rng, size_t *cap,
+                          tcat_status *st, tcat_error *err)
+{
+    if (!params) {
+        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    if (s->ncand == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 32;
+        tcat_candidate *nc = realloc(s->cands, ncap * sizeof *nc);
+        if (!nc) {
+            json_decref(params);
+            *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+            return false;
+        }
+        s->cands = nc;
+        *cap = ncap;
+    }
+    if (o->multilabel && json_object_set_new(params, "multilabel", json_true()) != 0) {
+        json_decref(params);
+        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    tcat_candidate *c = &s->cands[s->ncand++];
+    memset(c, 0, sizeof *c);
+    c->family = family;
+    c->params = params;
+    c->portfolio = portfolio;
+    c->rung = -1;
+    c->balanced = o->class_weight == 1 ||
+                  (o->class_weight < 0 && !portfolio && o->metric == TCAT_METRIC_MACRO_F1 &&
+                   tcat_rng_below(rng, 2));
+    return true;
+}
+
 /* Adds the next new candidate (portfolio, then random); false when there
  * is none (--trials reached, or nothing allowed). */
 static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_space *sp,
@@ -521,29 +623,93 @@ static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_
         json_decref(params);
         return false;
     }
-    if (s->ncand == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 32;
-        tcat_candidate *nc = realloc(s->cands, ncap * sizeof *nc);
-        if (!nc) {
-            json_decref(params);
-            *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-            return false;
-        }
-        s->cands = nc;
-        *cap = ncap;
+    return add_candidate(s, o, family, params, portfolio, rng, cap, st, err);
+}
+
+/* When no candidate reached the top rung within the budget (a budget
+ * too short for the data): the model is the candidate that did best on
+ * a sample (the highest lower rung reached), or, when nothing was scored
+ * at all, the cheapest allowed known-good setting fitted now on a sample
+ * of FALLBACK_DOCS documents of fold 0, without a deadline: past the
+ * budget, a small model is better than none. The refit then uses a
+ * sample of the same share (s->sample_share) and may take twice what the
+ * sample took, so the model comes soon after the budget at worst. */
+#define FALLBACK_DOCS 1000
+static tcat_status sample_fallback(tcat_search *s, const tcat_search_opts *o,
+                                   const tcat_plan *plan, size_t K, const tcat_space *sp,
+                                   tcat_rng *rng, size_t *cap, tcat_error *err)
+{
+    long best = -1;
+    int br = -1;
+    for (size_t i = 0; i < s->ncand; i++) {
+        const tcat_candidate *c = &s->cands[i];
+        for (int r = RUNGS - 2; r >= 0; r--)
+            if (c->rung_seen[r] && (r > br || (r == br && c->rung_score[r] >
+                                                            s->cands[best].rung_score[r]))) {
+                best = (long)i;
+                br = r;
+                break;
+            }
     }
-    tcat_candidate *c = &s->cands[s->ncand++];
-    memset(c, 0, sizeof *c);
-    c->family = family;
-    c->params = params;
-    c->portfolio = portfolio;
-    c->rung = -1;
-    c->balanced = o->class_weight == 1 ||
-                  (o->class_weight < 0 && !portfolio && o->metric == TCAT_METRIC_MACRO_F1 &&
-                   tcat_rng_below(rng, 2));
-    if (!params)
-        *st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    return params != NULL;
+    tcat_status st = TCAT_OK;
+    double share;
+    if (best >= 0) {
+        share = rung_share[br];
+        s->cands[best].score = s->cands[best].rung_score[br];
+        if (o->multilabel) /* its thresholds: tuned where it was scored */
+            st = evaluate_share(o, plan, K, share, (uint64_t)(br + 1), &s->cands[best], o->threads,
+                                o->t0 + o->budget * 0.97, &s->cands[best].score,
+                                s->thresholds, err);
+    } else {
+        const char *family = NULL;
+        const json_t *params = NULL;
+        double cost = INFINITY;
+        for (size_t i = 0; i < tcat_space_portfolio_size(sp); i++) {
+            const char *f;
+            const json_t *p;
+            tcat_space_portfolio(sp, i, &f, &p);
+            if (allowed(o, f) && tcat_space_cost(sp, f) < cost) {
+                family = allowed(o, f);
+                params = p;
+                cost = tcat_space_cost(sp, f);
+            }
+        }
+        json_t *fixed = NULL;
+        if (o->fixed_family) { /* the one candidate asked for */
+            family = tcat_pipeline_family(o->fixed_family)->family;
+            params = fixed = json_loads(o->fixed_params ? o->fixed_params : "{}", 0, NULL);
+        }
+        if (!family || !params) {
+            json_decref(fixed);
+            return tcat_fail(err, TCAT_ERR_USAGE, "no model family to fit");
+        }
+        if (!add_candidate(s, o, family, json_deep_copy(params), true, rng, cap, &st, err)) {
+            json_decref(fixed);
+            return st;
+        }
+        json_decref(fixed);
+        best = (long)s->ncand - 1;
+        share = fmin(1.0, (double)FALLBACK_DOCS / (double)(plan->fit[0].n ? plan->fit[0].n : 1));
+        /* no deadline: a model must come out, and the cheapest family on
+         * 1000 documents takes a moment */
+        double t = tcat_now();
+        st = evaluate_share(o, plan, K, share, 0x66616c6cull /* "fall" */, &s->cands[best],
+                            o->threads, 0, &s->cands[best].score, s->thresholds, err);
+        s->cands[best].seconds = tcat_now() - t;
+    }
+    if (st == TCAT_ERR_NOMEM) { /* even the smallest model is over the cap */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return tcat_fail(err, TCAT_ERR_USAGE, "nothing fits in the memory allowed: %s", why);
+    }
+    if (st != TCAT_OK)
+        return st;
+    s->best = best;
+    s->sample_share = share;
+    s->cands[best].picks = 1;
+    s->members = 1;
+    s->final_score = s->cands[best].score;
+    return TCAT_OK;
 }
 
 tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tcat_plan *plan,
@@ -610,13 +776,26 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         for (size_t q = 0; q < S.njobs && st == TCAT_OK; q++) {
             job *j = &S.jobs[q];
             tcat_candidate *c = &s->cands[j->cand];
+            if (j->st == TCAT_ERR_NOMEM) {
+                /* over --max-memory, or the machine's: this candidate is
+                 * dropped, the search goes on */
+                c->seconds += j->seconds;
+                c->rung = -3;
+                c->promote = false;
+                free(c->proba);
+                c->proba = NULL;
+                s->out_of_memory++;
+                if (!s->memory_note[0])
+                    snprintf(s->memory_note, sizeof s->memory_note, "%s", j->err.msg);
+                continue;
+            }
             if (j->st != TCAT_OK) {
                 st = j->st;
                 *err = j->err;
                 break;
             }
             c->seconds += j->seconds;
-            if (late && (j->rung < RUNGS - 1 || s->best >= 0)) {
+            if (j->cut || (late && (j->rung < RUNGS - 1 || s->best >= 0))) {
                 /* cut short by the deadline: its score says nothing */
                 free(c->proba);
                 c->proba = NULL;
@@ -670,10 +849,16 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         tcat_cache_free(&S.caches[t]);
     free(S.caches);
     free(S.jobs);
+    bool sampled = false;
+    if (st == TCAT_OK && s->best < 0) {
+        if (o->multilabel && !(s->thresholds = malloc(K * sizeof *s->thresholds)))
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        if (st == TCAT_OK)
+            st = sample_fallback(s, o, plan, K, sp, &rng, &cap, err);
+        sampled = st == TCAT_OK;
+    }
     tcat_space_free(&sp);
-    if (st == TCAT_OK && s->best < 0)
-        st = tcat_fail(err, TCAT_ERR_LIBRARY, "no candidate could be fitted within the budget");
-    if (st == TCAT_OK && o->min_throughput > 0) {
+    if (st == TCAT_OK && !sampled && o->min_throughput > 0) {
         /* the best of those fast enough; when none is, the fastest */
         long fast = -1, fastest = -1;
         for (size_t i = 0; i < s->ncand; i++) {
@@ -689,7 +874,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         s->best = fast >= 0 ? fast : fastest;
         s->throughput_met = fast >= 0;
     }
-    if (st == TCAT_OK)
+    if (st == TCAT_OK && !sampled)
         st = combine(o, plan, K, s, err);
     if (st != TCAT_OK)
         tcat_search_free(s);
@@ -706,8 +891,26 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
     /* the refit must end within the budget too (writing the file is quick) */
     tcat_fit_opts fo = {o->threads, o->seed, o->t0 + o->budget * 0.99, NULL, cache, o->vectors,
                         o->unlabeled};
-    double *cw = balanced_weights(docs, K);
-    tcat_status st = cw ? TCAT_OK : tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    if (s->sample_share > 0)
+        fo.deadline = fmax(fo.deadline, tcat_now() + 2 * s->cands[s->best].seconds);
+    /* a search that only fitted samples refits on a sample of that share */
+    tcat_docs sample = *docs;
+    size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
+    int32_t *y = NULL;
+    tcat_status st = TCAT_OK;
+    if (s->sample_share > 0 && s->sample_share < 1) {
+        if (!(y = tcat_docs_labels(docs)) ||
+            tcat_split_holdout(y, docs->n, s->sample_share, o->seed ^ 0x726566ull, &keep, &nkeep,
+                               &held, &nheld) != TCAT_OK)
+            st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == TCAT_OK && i < nheld; i++)
+            held[i] = tcat_docs_at(docs, held[i]);
+        sample = (tcat_docs){docs->c, held, nheld};
+    }
+    docs = &sample;
+    double *cw = st == TCAT_OK ? balanced_weights(docs, K, o->multilabel) : NULL;
+    if (st == TCAT_OK && !cw)
+        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->ncand && st == TCAT_OK; i++) {
         const tcat_candidate *c = &s->cands[i];
         if (!c->picks)
@@ -733,6 +936,11 @@ tcat_status tcat_search_refit(const tcat_search *s, const tcat_search_opts *o,
     /* members were added in candidate order, as the combiner lists them */
     if (st == TCAT_OK && s->has_comb)
         st = tcat_model_set_combiner(model, &s->comb, err);
+    if (st == TCAT_OK && s->thresholds)
+        st = tcat_model_set_thresholds(model, s->thresholds, K, err);
+    free(y);
+    free(keep);
+    free(held);
     free(cw);
     tcat_cache_free(&cache);
     return st;
@@ -748,5 +956,6 @@ void tcat_search_free(tcat_search *s)
     if (s->has_comb)
         tcat_combine_free(&s->comb);
     json_decref(s->best_metrics);
+    free(s->thresholds);
     memset(s, 0, sizeof *s);
 }

@@ -33,6 +33,10 @@
  * families' go straight to the top. Only top-rung candidates (out-of-fold
  * probabilities for every pooled document) can join the ensemble.
  *
+ * Memory: a candidate whose family estimates its fit above max_memory
+ * (tcat_pipeline_memory), or whose fit runs out of memory, is dropped
+ * (rung -3) and the search goes on without it.
+ *
  * Concurrency: with threads > 1, that many candidate steps run at once,
  * one thread each; their results are applied in a fixed order, so a search
  * bounded by --trials gives the same model for the same data, seed and
@@ -42,7 +46,11 @@
  * rung, or the family's first step) leaves room for the refit; every fit
  * stops at 85% of the budget with what it has learnt, a step cut short
  * this way is not counted (except the first candidate: a model is always
- * returned), and the refit stops at 99%.
+ * returned), and the refit stops at 99%. When no candidate reaches the
+ * top rung in time (data too big for the budget), the model is trained on
+ * a sample: the candidate that did best at a lower rung, or, when nothing
+ * was scored at all, the cheapest known-good setting fitted on 1000
+ * documents; the refit uses a sample of the same share (sample_share).
  *
  * The ensemble (search/stack.h): the best single candidate, greedy
  * ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew and
@@ -54,6 +62,13 @@
  * measured on the held-out predictions) are left out, and the ensemble's
  * combined rate stays above it; when none is fast enough the fastest is
  * the model.
+ *
+ * Label sets (multilabel): every candidate is one-vs-all; scores are the
+ * metric over label sets, each label's threshold tuned on the documents
+ * scored (search/thresholds.h: optimistic by the same amount for every
+ * candidate, so fair for ranking); the ensemble is the best single or a
+ * greedy average (tcat_combine_choose_sets, chosen out of fold), and the
+ * thresholds the model keeps are tuned on its pool probabilities.
  */
 #ifndef TCAT_SEARCH_SEARCH_H
 #define TCAT_SEARCH_SEARCH_H
@@ -105,6 +120,13 @@ typedef struct tcat_search_opts {
     const tcat_corpus *unlabeled;   /* text without labels for word vectors, or NULL */
     int class_weight;    /* 0 none, 1 balanced, -1 search both (random
                           * settings draw it when the metric is macro-F1) */
+    bool multilabel;     /* label sets: one-vs-all candidates ("multilabel"
+                          * in their params), scored with per-label
+                          * thresholds tuned on the pool (search/thresholds.h),
+                          * combined by tcat_combine_choose_sets */
+    size_t max_memory;   /* bytes one candidate's fit may take (0: no cap):
+                          * a candidate whose family estimates more
+                          * (tcat_pipeline_memory) is not fitted */
     double min_throughput; /* documents/s/thread the model must predict
                           * (0: no limit): slower candidates are not
                           * members, and the ensemble as a whole keeps up */
@@ -143,6 +165,15 @@ typedef struct tcat_search {
     tcat_combiner comb;   /* how the members are combined (has_comb) */
     bool has_comb;
     json_t *best_metrics; /* tcat_metrics_to_json of the chosen model's pool predictions */
+    float *thresholds;    /* multilabel: K thresholds tuned on the chosen
+                           * model's pool probabilities, else NULL */
+    size_t out_of_memory; /* candidates dropped: over max_memory, or an
+                           * allocation failed while fitting them */
+    char memory_note[512]; /* the first such candidate's message */
+    double sample_share;  /* 0: a normal search; else no candidate reached
+                           * the top rung in the budget, the model is one
+                           * fitted on this share of the documents and the
+                           * refit uses a sample of that share (see Budget) */
 } tcat_search;
 
 /* Runs the search over the plan (K classes). On success s holds every
@@ -163,5 +194,12 @@ void tcat_search_free(tcat_search *s);
 /* Scores argmax(proba) of docs against their labels into m. */
 tcat_status tcat_search_score(const tcat_docs *docs, const float *proba, size_t K,
                               tcat_metrics *m, tcat_error *err);
+
+/* Scores the label sets of one-vs-all probabilities of docs against
+ * every label of each document into m, with thresholds tuned on docs for
+ * metric (kept in thr, K of them, unless thr is NULL). */
+tcat_status tcat_search_score_sets(const tcat_docs *docs, const float *proba, size_t K,
+                                   tcat_metric metric, float *thr, tcat_metrics *m,
+                                   tcat_error *err);
 
 #endif

@@ -112,7 +112,25 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
                                 size_t n, size_t K, const int32_t *y, tcat_metric metric,
                                 size_t max_members, uint64_t seed, tcat_error *err);
 
-/* Combined probabilities of n rows into out (n x K, rows sum to 1).
+/* The combiner for label sets: members that are one-vs-all
+ * (multi-label) models, whose n x K probabilities are each label's own,
+ * against truth, the n x K 0/1 true label sets. SINGLE or AVERAGE (the
+ * stacker is a softmax, which label sets have no use for; cv_score of
+ * STACK stays -1). Chosen out of fold as tcat_combine_choose does, on 5
+ * random folds, each kind scored by the metric over label sets with
+ * thresholds tuned on the four other folds (search/thresholds.h):
+ *   SINGLE   the member scoring best with its own tuned thresholds;
+ *   AVERAGE  greedy selection with replacement from that member, up to
+ *            16 additions, guided by the mean binary log-loss (no
+ *            threshold tuning per trial), the best prefix's pick counts.
+ * Ties go to SINGLE. Arguments and errors as tcat_combine_choose. */
+tcat_status tcat_combine_choose_sets(tcat_combiner *out, const float *const *proba, size_t M,
+                                     size_t n, size_t K, const uint8_t *truth,
+                                     tcat_metric metric, size_t max_members, uint64_t seed,
+                                     tcat_error *err);
+
+/* Combined probabilities of n rows into out (n x K, rows sum to 1 when
+ * the members' do).
  * proba[m] is member m's n x K probabilities; it is not read, and may be
  * NULL, when c->weight[m] is 0. SINGLE and AVERAGE: the weighted mean;
  * STACK: the stacker. Allocates nothing. */

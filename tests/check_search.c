@@ -172,6 +172,83 @@ START_TEST(test_scheduler)
 }
 END_TEST
 
+/* A budget already spent when the search starts: no candidate can be
+ * scored on all the data, so the model is the cheapest known-good setting
+ * fitted on a sample, and the refit uses a sample of the same share. */
+START_TEST(test_budget_spent_samples)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 3, 1000, 4);
+    size_t *idx = malloc(c.n * sizeof *idx);
+    for (size_t i = 0; i < c.n; i++)
+        idx[i] = i;
+    tcat_plan plan;
+    ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
+    tcat_search_opts o = {.t0 = tcat_now() - 10, .budget = 1, .metric = TCAT_METRIC_MACRO_F1,
+                          .threads = 1, .seed = 5, .max_members = 3, .class_weight = 0};
+    tcat_search s;
+    tcat_error err = {0};
+    ck_assert_msg(tcat_search_run(&s, &o, &plan, 3, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert_uint_eq(s.ncand, 1);
+    ck_assert_str_eq(s.cands[0].family, "linear"); /* the cheapest family */
+    ck_assert_double_eq_tol(s.sample_share, 1000.0 / 2400, 1e-9);
+    ck_assert(s.best == 0 && s.members == 1 && s.cands[0].picks == 1);
+    ck_assert_msg(s.final_score > 0.9, "sample model scores %g", s.final_score);
+
+    tcat_model *m = NULL;
+    tcat_tok_config cfg;
+    tcat_tok_config_default(&cfg);
+    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
+    tcat_tok_config_clear(&cfg);
+    for (int k = 0; k < 3; k++) {
+        int32_t id;
+        ck_assert(tcat_labels_intern(m->labels, "abc" + k, 1, &id) == TCAT_OK);
+    }
+    tcat_docs all = {&c, NULL, c.n};
+    ck_assert_msg(tcat_search_refit(&s, &o, &all, 3, m, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert_uint_eq(m->nmembers, 1);
+    tcat_model_free(&m);
+    tcat_search_free(&s);
+    tcat_plan_free(&plan);
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
+/* Every family estimates its memory, more for more data; a cap under
+ * every estimate leaves nothing to fit: a usage error saying so. */
+START_TEST(test_memory_cap)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 3, 400, 4);
+    tcat_docs some = {&c, NULL, 300}, all = {&c, NULL, c.n};
+    const char *const *fams = tcat_pipeline_families();
+    for (size_t i = 0; fams[i]; i++) {
+        tcat_pipeline *p = NULL;
+        tcat_error err = {0};
+        ck_assert(tcat_pipeline_create(&p, fams[i], NULL, 3, &err) == TCAT_OK);
+        size_t a = tcat_pipeline_memory(p, &some), b = tcat_pipeline_memory(p, &all);
+        ck_assert_msg(a > 0 && b > a, "%s: %zu then %zu bytes", fams[i], a, b);
+        tcat_pipeline_free(&p);
+    }
+    size_t *idx = malloc(c.n * sizeof *idx);
+    for (size_t i = 0; i < c.n; i++)
+        idx[i] = i;
+    tcat_plan plan;
+    ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
+    tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 4,
+                          .metric = TCAT_METRIC_MACRO_F1, .threads = 1, .seed = 5,
+                          .max_members = 3, .max_memory = 1000};
+    tcat_search s;
+    tcat_error err = {0};
+    ck_assert_int_eq(tcat_search_run(&s, &o, &plan, 3, &err), TCAT_ERR_USAGE);
+    ck_assert_msg(strstr(err.msg, "memory") != NULL, "%s", err.msg);
+    tcat_plan_free(&plan);
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 Suite *search_suite(void)
 {
     Suite *s = suite_create("search");
@@ -180,5 +257,7 @@ Suite *search_suite(void)
     tcase_add_test(tc, test_space_malformed);
     tc = tcase_new(s, "scheduler");
     tcase_add_test(tc, test_scheduler);
+    tcase_add_test(tc, test_budget_spent_samples);
+    tcase_add_test(tc, test_memory_cap);
     return s;
 }

@@ -309,6 +309,65 @@ expect_rc "train: malformed TSV" 3
 expect_err_has "train: malformed TSV names FILE:LINE" "badtrain.tsv:2:"
 if [ ! -e "$T/x.tcat" ]; then ok; else fail "a failed train left a model file"; fi
 
+# ---- multi-label data ---------------------------------------------------------------------
+
+# fastText format with several labels per line: one-vs-all models, tuned
+# thresholds, predict prints every label over its threshold
+i=0
+: >"$T/ml.txt"
+while [ $i -lt 40 ]; do
+    printf '__label__sport football match goal team %s\n' $i >>"$T/ml.txt"
+    printf '__label__food pizza pasta cheese dinner %s\n' $i >>"$T/ml.txt"
+    printf '__label__food __label__sport stadium pizza football cheese %s\n' $i >>"$T/ml.txt"
+    i=$((i + 1))
+done
+run train "$T/ml.txt" -o "$T/ml.tcat" --models linear --trials 2 --threads 1
+expect_rc "train multi-label" 0
+expect_err_has "train multi-label: says so" "multi-label"
+input 'football goal team\npizza pasta\npizza football stadium cheese\n'
+run predict "$T/ml.tcat"
+expect_rc "predict multi-label" 0
+expect_lines "predict multi-label: one line per document" 3
+if sed -n 1p "$T/out" | grep -q '^sport	[0-9.]*$'; then ok; else fail "predict multi-label: line 1 is '$(sed -n 1p "$T/out")'"; fi
+if sed -n 2p "$T/out" | grep -q '^food	[0-9.]*$'; then ok; else fail "predict multi-label: line 2 is '$(sed -n 2p "$T/out")'"; fi
+if sed -n 3p "$T/out" | grep -Eq '^(food	[0-9.]*	sport|sport	[0-9.]*	food)	[0-9.]*$'; then ok; else fail "predict multi-label: line 3 is '$(sed -n 3p "$T/out")', expected both labels"; fi
+run predict "$T/ml.tcat" --format json
+if sed -n 3p "$T/out" | grep -q '"labels":\[{"label":"[a-z]*","prob":[0-9.]*},{"label"'; then ok; else fail "predict multi-label json: '$(sed -n 3p "$T/out")'"; fi
+run predict "$T/ml.tcat" --proba
+if sed -n 1p "$T/out" | grep -q '^food	[0-9.]*	sport	[0-9.]*$'; then ok; else fail "predict multi-label --proba: '$(sed -n 1p "$T/out")'"; fi
+run eval "$T/ml.tcat" "$T/ml.txt"
+expect_rc "eval multi-label" 0
+expect_out_has "eval multi-label: exact match" "exact match       1.0000"
+run eval "$T/ml.tcat" "$T/ml.txt" --json
+if grep -q '"multilabel": *true' "$T/out" && ! grep -q '"confusion"' "$T/out"; then ok; else fail "eval --json multi-label: $(head -c 200 "$T/out")"; fi
+run info "$T/ml.tcat"
+expect_out_has "info multi-label: thresholds" "(threshold "
+# --multilabel on data with one label each, and a model that disagrees
+# with itself is refused
+run train "$T/train.tsv" -o "$T/ml1.tcat" --models linear --trials 1 --multilabel
+expect_rc "train --multilabel on single labels" 0
+run info "$T/ml1.tcat"
+expect_out_has "info: --multilabel model has thresholds" "(threshold "
+
+# ---- budget and memory limits ---------------------------------------------------------------
+
+# a budget too short for any candidate: still a model, fitted on a sample,
+# and said so
+run train "$T/train.tsv" -o "$T/tiny.tcat" --time 0.001
+expect_rc "train --time 0.001" 0
+expect_err_has "train --time 0.001: says it sampled" "fitted on a sample"
+input 'football goal\n'
+run predict "$T/tiny.tcat"
+expect_rc "predict with the sampled model" 0
+# a memory cap nothing fits under: a usage error naming the cap
+run train "$T/train.tsv" -o "$T/x.tcat" --max-memory 1K
+expect_rc "train --max-memory 1K" 2
+expect_err_has "train --max-memory 1K: says why" "nothing fits in the memory allowed"
+run train "$T/train.tsv" -o "$T/x.tcat" --max-memory 12X
+expect_usage "train --max-memory 12X"
+run train "$T/train.tsv" -o "$T/x.tcat" --max-memory 2G --trials 2
+expect_rc "train --max-memory 2G" 0
+
 # ---- the end --------------------------------------------------------------------------------
 
 finish

@@ -30,5 +30,6 @@ Suite *layers_suite(void);
 Suite *recurrent_suite(void);
 Suite *conv_suite(void);
 Suite *neural_suite(void);
+Suite *multilabel_suite(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "tests/synth.h"
 
 #include "model/model.h"
+#include "search/thresholds.h"
 
 #include <check.h>
 #include <errno.h>
@@ -225,7 +226,15 @@ float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, in
         int32_t id;
         ck_assert(tcat_labels_intern(m->labels, name, 1, &id) == TCAT_OK);
     }
+    bool multi = p->multilabel;
     ck_assert(tcat_model_add_member(m, p, 1.0, NULL, &err) == TCAT_OK);
+    if (multi) { /* a multi-label model keeps its thresholds */
+        float *thr = malloc(K * sizeof *thr);
+        for (size_t k = 0; k < K; k++)
+            thr[k] = TCAT_THRESHOLD_DEFAULT;
+        ck_assert(tcat_model_set_thresholds(m, thr, K, &err) == TCAT_OK);
+        free(thr);
+    }
     const char *path = scratch_path("member.tcat");
     ck_assert_msg(tcat_model_save(m, path, &err) == TCAT_OK, "%s", err.msg);
     tcat_model_free(&m);
