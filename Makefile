@@ -140,6 +140,7 @@ bench: tcat
 	sh bench/fasttext/run
 	sh bench/compare/run
 	sh bench/neural/run
+	sh bench/multilabel/run
 
 install: tcat libtcat.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tcat
