@@ -147,10 +147,14 @@ static tcat_status train_one(const tcat_csr *X, const int32_t *y, size_t K, size
         W[j * K + k] = (float)(wj * (s ? s[j] : 1.0f));
         w[j] = wj;
     }
-    /* Label sets: each score meets the threshold 0 on its own, not the
-     * other classes' scores, and the interpolation shifts the scores: the
-     * bias is refitted to the weights as interpolated. */
-    b[k] = (float)(o->targets && o->beta < 1.0 ? refit_bias(X, y, K, k, o, w, qd) : w[d]);
+    /* The interpolation shifts each class's scores by its own amount
+     * ((1 - beta) mean|w| per unit of feature mass): with label sets each
+     * score meets the threshold 0 on its own, and with three classes or
+     * more the argmax compares scores shifted differently, so the bias is
+     * refitted to the weights as interpolated. (Two classes solve one
+     * mirrored problem: both shift alike.) */
+    bool refit = o->beta < 1.0 && (o->targets || K > 2);
+    b[k] = (float)(refit ? refit_bias(X, y, K, k, o, w, qd) : w[d]);
     free(w);
     free(alpha);
     free(qd);
