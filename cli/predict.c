@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/parallel.h"
 #include "core/buf.h"
 #include "corpora/corpus.h"
 #include "model/model.h"
@@ -45,7 +46,8 @@ const char cmd_predict_help[] =
     "                       {\"label\":..,\"prob\":..}, plus \"file\" for FILEs and\n"
     "                       \"top\":[{\"label\":..,\"prob\":..},...] with --top-k or\n"
     "                       --proba\n"
-    "  --threads N          threads per batch [all cores]\n"
+    "  --threads N          threads per batch, tokenizing and predicting [all\n"
+    "                       cores]\n"
     "  --batch N            documents per batch [256]\n"
     "  --unbuffered         answer and flush each line as soon as it is read\n"
     "                       [on when stdin is a terminal]\n"
@@ -82,8 +84,17 @@ typedef struct ctx {
     size_t K;
     const char *const *names; /* K label names */
     char **jnames;            /* K labels as quoted JSON strings (--format json) */
-    tcat_tok *tok;
-    tcat_corpus c;
+    /* a batch: the raw documents, tokenized and predicted in parts, one
+     * per worker thread (each with its own tokenizer: ICU's break
+     * iterators are not thread-safe), answered in input order */
+    tcat_buf raw;              /* the batch's documents, one after the other */
+    size_t *raw_off;           /* document i: raw[raw_off[i] .. raw_off[i+1]) */
+    size_t nraw;
+    int workers;
+    tcat_tok **toks;           /* per worker */
+    tcat_corpus *cs;           /* per worker */
+    tcat_status *sts;          /* per worker */
+    tcat_error *errs;          /* per worker */
     float *proba;              /* batch x K */
     size_t *order;             /* K: class ids, for --top-k */
     const char **files;        /* batch: the file of each document (file mode) */
@@ -280,27 +291,83 @@ static tcat_status emit(ctx *x, const float *row, const char *file)
     return put(b, "}\n", 2);
 }
 
-/* Classifies the documents gathered in x->c, appends their lines to
- * x->out and forgets them. */
+/* Worker w's part of the batch: documents [n w / W, n (w + 1) / W). */
+static void batch_part(size_t n, int W, int w, size_t *lo, size_t *hi)
+{
+    *lo = n * (size_t)w / (size_t)W;
+    *hi = n * (size_t)(w + 1) / (size_t)W;
+}
+
+typedef struct batch_job {
+    ctx *x;
+    int W;
+} batch_job;
+
+/* Tokenizes and predicts worker w's part of the batch. */
+static void run_part(void *arg, int w)
+{
+    batch_job *j = arg;
+    ctx *x = j->x;
+    size_t lo, hi;
+    batch_part(x->nraw, j->W, w, &lo, &hi);
+    tcat_corpus *c = &x->cs[w];
+    tcat_corpus_clear(c);
+    tcat_status st = TCAT_OK;
+    for (size_t i = lo; i < hi && st == TCAT_OK; i++)
+        st = tcat_corpus_add(c, x->toks[w], x->raw.data + x->raw_off[i],
+                             x->raw_off[i + 1] - x->raw_off[i], NULL, 0, &x->errs[w]);
+    tcat_docs docs = {c, NULL, hi - lo};
+    if (st == TCAT_OK && hi > lo)
+        st = tcat_model_predict_proba(x->m, &docs, x->proba + lo * x->K,
+                                      j->W > 1 ? 1 : x->o->threads, &x->errs[w]);
+    x->sts[w] = st;
+}
+
+/* Classifies the documents gathered in x->raw, appends their lines to
+ * x->out and forgets them. A batch of a few documents (a terminal, a
+ * slow stream) runs on one worker with all the threads; a full one is
+ * split, so tokenizing runs in parallel too. */
 static tcat_status run_batch(ctx *x, tcat_error *err)
 {
-    size_t n = x->c.n;
+    size_t n = x->nraw;
     if (n == 0)
         return TCAT_OK;
-    tcat_docs docs = {&x->c, NULL, n};
-    tcat_status st = tcat_model_predict_proba(x->m, &docs, x->proba, x->o->threads, err);
-    if (st != TCAT_OK)
-        return st;
+    int W = x->workers;
+    if ((size_t)W > n / 16)
+        W = n / 16 > 0 ? (int)(n / 16) : 1;
+    batch_job j = {x, W};
+    tcat_parallel(W, run_part, &j);
+    for (int w = 0; w < W; w++)
+        if (x->sts[w] != TCAT_OK) {
+            *err = x->errs[w];
+            return x->sts[w];
+        }
+    tcat_status st;
     for (size_t i = 0; i < n; i++)
         if ((st = emit(x, x->proba + i * x->K, x->files ? x->files[i] : NULL)) != TCAT_OK)
             return tcat_fail(err, st, "out of memory");
-    tcat_corpus_clear(&x->c);
+    x->nraw = 0;
+    x->raw.len = 0;
+    if (x->raw.cap > (1u << 26)) /* do not keep the memory of huge documents */
+        tcat_buf_free(&x->raw);
     return TCAT_OK;
 }
 
+/* Raw bytes the batch may gather before it is answered, full or not. */
+#define BATCH_MAX_BYTES (1u << 26)
+
 static tcat_status add_doc(ctx *x, const char *text, size_t len, tcat_error *err)
 {
-    return tcat_corpus_add(&x->c, x->tok, text, len, NULL, 0, err);
+    if (tcat_buf_append(&x->raw, text, len) != TCAT_OK)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    x->raw_off[++x->nraw] = x->raw.len;
+    return TCAT_OK;
+}
+
+/* True when the batch must be answered now. */
+static bool batch_full(const ctx *x)
+{
+    return x->nraw >= x->o->batch || x->raw.len >= BATCH_MAX_BYTES;
 }
 
 /* ---- stdin: one document per line -------------------------------------- */
@@ -331,7 +398,7 @@ static tcat_status predict_lines(ctx *x, tcat_error *err)
             if (in.eof)
                 break;
             /* about to wait for input: answer what is pending first */
-            if (x->c.n > 0 && !input_ready()) {
+            if (x->nraw > 0 && !input_ready()) {
                 if ((st = run_batch(x, err)) || (st = flush_out(&x->out, true, err)))
                     break;
             }
@@ -387,7 +454,7 @@ static tcat_status predict_lines(ctx *x, tcat_error *err)
             tcat_buf_free(&line);
         if (st != TCAT_OK)
             break;
-        if (interactive || x->c.n >= x->o->batch) {
+        if (interactive || batch_full(x)) {
             if ((st = run_batch(x, err)) != TCAT_OK)
                 break;
             if ((interactive || x->out.len >= (1u << 16)) &&
@@ -439,7 +506,7 @@ static int predict_files(ctx *x, char **files, int nfiles, tcat_error *err)
     for (int i = 0; i < nfiles; i++) {
         st = read_whole(files[i], &doc, err);
         if (st == TCAT_OK) {
-            x->files[x->c.n] = files[i];
+            x->files[x->nraw] = files[i];
             st = add_doc(x, doc.data, doc.len, err);
         }
         if (doc.cap > (1u << 24))
@@ -453,7 +520,7 @@ static int predict_files(ctx *x, char **files, int nfiles, tcat_error *err)
         }
         if (st != TCAT_OK)
             break;
-        if (x->o->unbuffered || x->c.n >= x->o->batch) {
+        if (x->o->unbuffered || batch_full(x)) {
             if ((st = run_batch(x, err)) != TCAT_OK)
                 break;
             if ((x->o->unbuffered || x->out.len >= (1u << 16)) &&
@@ -565,16 +632,22 @@ int cmd_predict(int argc, char **argv)
         return tcat_status_exit_code(st);
     }
     ctx x = {.o = &o, .m = m, .K = tcat_model_classes(m), .names = tcat_labels_names(m->labels)};
-    tcat_corpus_init(&x.c);
+    x.workers = o.threads < 32 ? o.threads : 32; /* each holds a tokenizer */
     int code = 0;
     size_t rows = file_mode ? (o.batch < (size_t)(argc - optind) ? o.batch : (size_t)(argc - optind))
                             : o.batch;
     x.proba = malloc(rows * x.K * sizeof *x.proba);
+    x.raw_off = calloc(rows + 1, sizeof *x.raw_off);
+    x.toks = calloc((size_t)x.workers, sizeof *x.toks);
+    x.cs = calloc((size_t)x.workers, sizeof *x.cs);
+    x.sts = calloc((size_t)x.workers, sizeof *x.sts);
+    x.errs = calloc((size_t)x.workers, sizeof *x.errs);
     x.order = malloc(x.K * sizeof *x.order);
     x.jnames = calloc(x.K, sizeof *x.jnames);
     if (file_mode)
         x.files = malloc(rows * sizeof *x.files);
-    if (!x.proba || !x.order || !x.jnames || (file_mode && !x.files)) {
+    if (!x.proba || !x.order || !x.jnames || (file_mode && !x.files) || !x.raw_off || !x.toks ||
+        !x.cs || !x.sts || !x.errs) {
         st = tcat_fail(&err, TCAT_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -588,11 +661,14 @@ int cmd_predict(int argc, char **argv)
         }
         x.jnames[k] = b.data;
     }
-    if ((st = tcat_tok_init(&x.tok, &m->tok, &err)) != TCAT_OK) {
-        cli_error(CMD, "%s: tokenizer: %s", model_path, err.msg);
-        code = tcat_status_exit_code(st == TCAT_ERR_INPUT ? TCAT_ERR_MODEL : st);
-        st = TCAT_OK;
-        goto done;
+    for (int w = 0; w < x.workers; w++) {
+        tcat_corpus_init(&x.cs[w]);
+        if ((st = tcat_tok_init(&x.toks[w], &m->tok, &err)) != TCAT_OK) {
+            cli_error(CMD, "%s: tokenizer: %s", model_path, err.msg);
+            code = tcat_status_exit_code(st == TCAT_ERR_INPUT ? TCAT_ERR_MODEL : st);
+            st = TCAT_OK;
+            goto done;
+        }
     }
     if (file_mode) {
         code = predict_files(&x, argv + optind, argc - optind, &err);
@@ -606,9 +682,14 @@ int cmd_predict(int argc, char **argv)
         if (st == TCAT_OK)
             st = flush_out(&x.out, true, &err);
     }
-    if (x.tok && !o.quiet) {
-        tcat_tok_stats s;
-        tcat_tok_get_stats(x.tok, &s);
+    if (!o.quiet) {
+        tcat_tok_stats s = {0};
+        for (int w = 0; w < x.workers; w++) {
+            tcat_tok_stats one;
+            tcat_tok_get_stats(x.toks[w], &one);
+            s.invalid_utf8 += one.invalid_utf8;
+            s.nul_bytes += one.nul_bytes;
+        }
         if (s.invalid_utf8 || s.nul_bytes)
             fprintf(stderr,
                     "tcat predict: %s: repaired %" PRIu64
@@ -628,8 +709,16 @@ done:
     free(x.order);
     free(x.files);
     tcat_buf_free(&x.out);
-    tcat_corpus_free(&x.c);
-    tcat_tok_free(&x.tok);
+    for (int w = 0; x.toks && x.cs && w < x.workers; w++) {
+        tcat_corpus_free(&x.cs[w]);
+        tcat_tok_free(&x.toks[w]);
+    }
+    free(x.toks);
+    free(x.cs);
+    free(x.sts);
+    free(x.errs);
+    free(x.raw_off);
+    tcat_buf_free(&x.raw);
     tcat_model_free(&m);
     return code;
 }

