@@ -579,8 +579,8 @@ static bool add_candidate(tcat_search *s, const tcat_search_opts *o, const char 
 /* Adds the next new candidate (portfolio, then random); false when there
  * is none (--trials reached, or nothing allowed). */
 static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_space *sp,
-                          size_t *port_next, size_t *rand_next, tcat_rng *rng, size_t *cap,
-                          tcat_status *st, tcat_error *err)
+                          bool twins, size_t *port_next, size_t *rand_next, tcat_rng *rng,
+                          size_t *cap, tcat_status *st, tcat_error *err)
 {
     if (o->trials > 0 && s->ncand >= o->trials)
         return false;
@@ -601,11 +601,17 @@ static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_
         family = ops ? ops->family : NULL;
         portfolio = true;
     }
-    while (!family && *port_next < tcat_space_portfolio_size(sp)) {
+    /* the portfolio as given, then (twins) its cheap settings again with
+     * balanced class weights */
+    size_t P = tcat_space_portfolio_size(sp);
+    bool twin = false;
+    while (!family && *port_next < (twins ? 2 * P : P)) {
         const char *f;
         const json_t *p;
-        tcat_space_portfolio(sp, (*port_next)++, &f, &p);
-        if ((family = allowed(o, f))) {
+        size_t i = (*port_next)++;
+        tcat_space_portfolio(sp, i % P, &f, &p);
+        twin = i >= P;
+        if ((!twin || tcat_space_cost(sp, f) <= 3) && (family = allowed(o, f))) {
             params = json_deep_copy(p);
             portfolio = true;
         }
@@ -623,7 +629,39 @@ static bool new_candidate(tcat_search *s, const tcat_search_opts *o, const tcat_
         json_decref(params);
         return false;
     }
-    return add_candidate(s, o, family, params, portfolio, rng, cap, st, err);
+    if (!add_candidate(s, o, family, params, portfolio, rng, cap, st, err))
+        return false;
+    if (twin)
+        s->cands[s->ncand - 1].balanced = true;
+    return true;
+}
+
+/* True when the pool's classes are uneven enough (the largest over 1.5
+ * times the smallest) that balanced class weights change a model: then
+ * the cheap portfolio settings are tried with them too, when the metric
+ * is macro-F1 and the class weights are searched. Measured on SST-1 (5
+ * classes, 2.1:1): the best linear setting's 5-fold macro-F1 0.3768 ->
+ * 0.3835 balanced, test 0.3983 -> 0.4085. */
+static bool want_twins(const tcat_search_opts *o, const tcat_plan *plan, size_t K)
+{
+    if (o->class_weight >= 0 || o->metric != TCAT_METRIC_MACRO_F1 || o->multilabel ||
+        o->fixed_family)
+        return false;
+    size_t *n = calloc(K, sizeof *n);
+    if (!n)
+        return false;
+    for (size_t i = 0; i < plan->npool; i++) {
+        int32_t y = plan->c->label[plan->pool_idx[i]];
+        if (y >= 0 && (size_t)y < K)
+            n[y]++;
+    }
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t k = 0; k < K; k++) {
+        lo = n[k] < lo ? n[k] : lo;
+        hi = n[k] > hi ? n[k] : hi;
+    }
+    free(n);
+    return (double)hi > 1.5 * (double)lo;
 }
 
 /* When no candidate reached the top rung within the budget (a budget
@@ -738,7 +776,7 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
         if (tcat_cache_new(&S.caches[t]) != TCAT_OK)
             st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     int r0 = first_rung(plan);
-    bool more_new = true;
+    bool more_new = true, twins = want_twins(o, plan, K);
     /* reserve for the refit: about one fit of each likely member */
     double refit_reserve = 0;
     /* seconds the first rung took, per family (to judge whether a new
@@ -758,7 +796,8 @@ tcat_status tcat_search_run(tcat_search *s, const tcat_search_opts *o, const tca
                 S.jobs[S.njobs++] = (job){.cand = i, .rung = c->next_rung};
             }
         while (more_new && S.njobs < (size_t)par && now < end) {
-            if (!(more_new = new_candidate(s, o, sp, &port_next, &rand_next, &rng, &cap, &st, err)))
+            if (!(more_new = new_candidate(s, o, sp, twins, &port_next, &rand_next, &rng, &cap,
+                                           &st, err)))
                 break;
             tcat_candidate *c = &s->cands[s->ncand - 1];
             /* cheap known-good settings go straight to the top rung */

@@ -9,7 +9,10 @@
  * then up to 60 settings drawn at random from each family's space
  * (search/space.h), families in turn; --trials N caps the total. With
  * the macro-F1 metric a random setting also draws balanced class weights
- * half the time (class_weight -1); class_weight 0 or 1 fixes them.
+ * half the time (class_weight -1), and when the classes are uneven (the
+ * largest over 1.5 times the smallest) the cheap portfolio settings come
+ * a second time with balanced weights, before the random ones;
+ * class_weight 0 or 1 fixes them.
  *
  * Scoring depends on the data:
  *   - k-fold cross-validation (folds > 1): the documents are split into k

@@ -172,6 +172,48 @@ START_TEST(test_scheduler)
 }
 END_TEST
 
+/* Uneven classes and macro-F1: after the portfolio, its cheap settings
+ * come again with balanced class weights. */
+START_TEST(test_balanced_twins)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 3, 300, 6);
+    size_t *idx = malloc(c.n * sizeof *idx), n = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.label[i] == 0 || i % 3 == 0) /* class 0 kept, the others a third */
+            idx[n++] = i;
+    tcat_plan plan;
+    ck_assert(tcat_plan_kfold(&plan, &c, idx, n, 5, 1) == TCAT_OK);
+    tcat_space *sp = NULL;
+    tcat_error err = {0};
+    ck_assert(tcat_space_default(&sp, &err) == TCAT_OK);
+    size_t P = tcat_space_portfolio_size(sp), twins = 0;
+    static const char *const linear_only[] = {"linear", NULL};
+    tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 2 * P,
+                          .metric = TCAT_METRIC_MACRO_F1, .threads = 1, .seed = 5,
+                          .max_members = 3, .families = linear_only, .class_weight = -1};
+    tcat_search s;
+    ck_assert_msg(tcat_search_run(&s, &o, &plan, 3, &err) == TCAT_OK, "%s", err.msg);
+    for (size_t i = 0; i < s.ncand; i++)
+        if (s.cands[i].portfolio && s.cands[i].balanced) {
+            twins++;
+            ck_assert(tcat_space_cost(sp, s.cands[i].family) <= 3);
+        }
+    ck_assert_msg(twins > 0, "no balanced portfolio setting");
+    tcat_search_free(&s);
+    /* accuracy as the metric: settings as given */
+    o.metric = TCAT_METRIC_ACCURACY;
+    ck_assert(tcat_search_run(&s, &o, &plan, 3, &err) == TCAT_OK);
+    for (size_t i = 0; i < s.ncand; i++)
+        ck_assert(!s.cands[i].balanced);
+    tcat_search_free(&s);
+    tcat_space_free(&sp);
+    tcat_plan_free(&plan);
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 /* A budget already spent when the search starts: no candidate can be
  * scored on all the data, so the model is the cheapest known-good setting
  * fitted on a sample, and the refit uses a sample of the same share. */
@@ -258,6 +300,7 @@ Suite *search_suite(void)
     tc = tcase_new(s, "scheduler");
     tcase_add_test(tc, test_scheduler);
     tcase_add_test(tc, test_budget_spent_samples);
+    tcase_add_test(tc, test_balanced_twins);
     tcase_add_test(tc, test_memory_cap);
     return s;
 }
