@@ -172,9 +172,7 @@ START_TEST(test_search_sets)
     tcat_corpus c;
     synth_ml_corpus(&c, 3, 600, 5);
     size_t n = c.n, nfit = n * 4 / 5;
-    size_t *idx = malloc(n * sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
+    size_t *idx = synth_iota(n);
     tcat_plan plan;
     ck_assert(tcat_plan_holdout(&plan, &c, idx, nfit, idx + nfit, n - nfit) == TCAT_OK);
     tcat_search_opts o = {.t0 = tcat_now(),
@@ -195,16 +193,7 @@ START_TEST(test_search_sets)
         ck_assert(json_is_true(json_object_get(s.cands[i].params, "multilabel")));
     ck_assert_msg(s.final_score > 0.9, "held-out macro-F1 %g", s.final_score);
 
-    tcat_model *m = NULL;
-    tcat_tok_config cfg;
-    tcat_tok_config_default(&cfg);
-    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
-    tcat_tok_config_clear(&cfg);
-    static const char *const names[] = {"a", "b", "c"};
-    for (int k = 0; k < 3; k++) {
-        int32_t id;
-        ck_assert(tcat_labels_intern(m->labels, names[k], 1, &id) == TCAT_OK);
-    }
+    tcat_model *m = synth_model(3);
     tcat_docs all = {&c, NULL, n};
     ck_assert_msg(tcat_search_refit(&s, &o, &all, 3, m, &err) == TCAT_OK, "%s", err.msg);
     ck_assert_ptr_nonnull(m->thresholds);
@@ -251,9 +240,7 @@ START_TEST(test_search_sets_spent_budget)
 {
     tcat_corpus c;
     synth_ml_corpus(&c, 3, 600, 8);
-    size_t *idx = malloc(c.n * sizeof *idx);
-    for (size_t i = 0; i < c.n; i++)
-        idx[i] = i;
+    size_t *idx = synth_iota(c.n);
     tcat_plan plan;
     ck_assert(tcat_plan_holdout(&plan, &c, idx, 480, idx + 480, 120) == TCAT_OK);
     tcat_search_opts o = {.t0 = tcat_now() - 10, .budget = 1, .metric = TCAT_METRIC_MICRO_F1,

@@ -116,9 +116,7 @@ START_TEST(test_scheduler)
     for (size_t i = 0; i < c.n; i++)
         if (tcat_rng_below(&r, 3) == 0)
             c.label[i] = c.labels[c.doc_label[i]] = (int32_t)tcat_rng_below(&r, 3);
-    size_t *idx = malloc(c.n * sizeof *idx);
-    for (size_t i = 0; i < c.n; i++)
-        idx[i] = i;
+    size_t *idx = synth_iota(c.n);
     tcat_plan plan;
     ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
     tcat_search a, b;
@@ -221,9 +219,7 @@ START_TEST(test_budget_spent_samples)
 {
     tcat_corpus c;
     synth_corpus(&c, 3, 1000, 4);
-    size_t *idx = malloc(c.n * sizeof *idx);
-    for (size_t i = 0; i < c.n; i++)
-        idx[i] = i;
+    size_t *idx = synth_iota(c.n);
     tcat_plan plan;
     ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
     tcat_search_opts o = {.t0 = tcat_now() - 10, .budget = 1, .metric = TCAT_METRIC_MACRO_F1,
@@ -237,15 +233,7 @@ START_TEST(test_budget_spent_samples)
     ck_assert(s.best == 0 && s.members == 1 && s.cands[0].picks == 1);
     ck_assert_msg(s.final_score > 0.9, "sample model scores %g", s.final_score);
 
-    tcat_model *m = NULL;
-    tcat_tok_config cfg;
-    tcat_tok_config_default(&cfg);
-    ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
-    tcat_tok_config_clear(&cfg);
-    for (int k = 0; k < 3; k++) {
-        int32_t id;
-        ck_assert(tcat_labels_intern(m->labels, "abc" + k, 1, &id) == TCAT_OK);
-    }
+    tcat_model *m = synth_model(3);
     tcat_docs all = {&c, NULL, c.n};
     ck_assert_msg(tcat_search_refit(&s, &o, &all, 3, m, &err) == TCAT_OK, "%s", err.msg);
     ck_assert_uint_eq(m->nmembers, 1);
@@ -273,9 +261,7 @@ START_TEST(test_memory_cap)
         ck_assert_msg(a > 0 && b > a, "%s: %zu then %zu bytes", fams[i], a, b);
         tcat_pipeline_free(&p);
     }
-    size_t *idx = malloc(c.n * sizeof *idx);
-    for (size_t i = 0; i < c.n; i++)
-        idx[i] = i;
+    size_t *idx = synth_iota(c.n);
     tcat_plan plan;
     ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 5, 1) == TCAT_OK);
     tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 4,

@@ -214,18 +214,35 @@ char *slurp(const char *path, size_t *len)
     return b;
 }
 
-float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, int threads)
+size_t *synth_iota(size_t n)
+{
+    size_t *v = malloc((n ? n : 1) * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = i;
+    return v;
+}
+
+tcat_model *synth_model(size_t K)
 {
     tcat_tok_config cfg;
     tcat_tok_config_default(&cfg);
     tcat_model *m;
     tcat_error err = {0};
     ck_assert(tcat_model_new(&m, &cfg, &err) == TCAT_OK);
+    tcat_tok_config_clear(&cfg);
     for (size_t k = 0; k < K; k++) {
         char name[2] = {(char)('a' + k), 0};
         int32_t id;
         ck_assert(tcat_labels_intern(m->labels, name, 1, &id) == TCAT_OK);
     }
+    return m;
+}
+
+float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, int threads)
+{
+    tcat_model *m = synth_model(K);
+    tcat_error err = {0};
     bool multi = p->multilabel;
     ck_assert(tcat_model_add_member(m, p, 1.0, NULL, &err) == TCAT_OK);
     if (multi) { /* a multi-label model keeps its thresholds */
@@ -243,6 +260,5 @@ float *saved_model_predict(tcat_pipeline *p, size_t K, const tcat_docs *docs, in
     ck_assert(pl != NULL);
     ck_assert_msg(tcat_model_predict_proba(m, docs, pl, threads, &err) == TCAT_OK, "%s", err.msg);
     tcat_model_free(&m);
-    tcat_tok_config_clear(&cfg);
     return pl;
 }

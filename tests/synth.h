@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "corpora/corpus.h"
+#include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/tfidf.h"
 
@@ -48,6 +49,12 @@ void synth_corpus(tcat_corpus *c, size_t K, size_t per_class, uint64_t seed);
  * noise words, shuffled. A one-vs-all model should recover every label
  * set. */
 void synth_ml_corpus(tcat_corpus *c, size_t K, size_t n, uint64_t seed);
+
+/* 0, 1, ..., n-1, malloc'd (the test frees it). */
+size_t *synth_iota(size_t n);
+
+/* An empty model (default tokenizer) whose K labels are "a", "b", ... */
+tcat_model *synth_model(size_t K);
 
 /* Micro-F1 of "label k when proba >= 0.5" against every label of the n
  * documents of c (n x K proba). */
