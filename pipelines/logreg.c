@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lbfgs.h"
 #include "core/parallel.h"
 #include "pipelines/pipeline.h"
 
@@ -149,138 +150,48 @@ double tcat_logreg_objective(const tcat_csr *X, const int32_t *y, size_t K,
     return ok ? f + 0.5 * reg : NAN;
 }
 
-static double dotp(const double *a, const double *b, size_t n)
+/* tcat_logreg_objective for core/lbfgs.h */
+typedef struct fit_ctx {
+    const tcat_csr *X;
+    const int32_t *y;
+    size_t K;
+    const tcat_logreg_opts *o;
+} fit_ctx;
+
+static double fit_objective(void *ctx, const double *theta, double *grad)
 {
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
+    const fit_ctx *c = ctx;
+    return tcat_logreg_objective(c->X, c->y, c->K, c->o, theta, grad);
 }
 
-static double norm_inf(const double *a, size_t n)
+static bool past_deadline(void *ctx)
 {
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fabs(a[i]) > m)
-            m = fabs(a[i]);
-    return m;
+    const fit_ctx *c = ctx;
+    return c->o->deadline > 0 && tcat_now() > c->o->deadline;
 }
 
 tcat_status tcat_logreg_train(const tcat_csr *X, const int32_t *y, size_t K,
                               const tcat_logreg_opts *o, float *W, float *b)
 {
     size_t d = X->cols, np = d * K + K;
-    int m = o->memory > 0 ? o->memory : 7;
-    double *x = calloc(np, sizeof *x), *g = malloc(np * sizeof *g);
-    double *xn = malloc(np * sizeof *xn), *gn = malloc(np * sizeof *gn);
-    double *dir = malloc(np * sizeof *dir);
-    double *S = malloc((size_t)m * np * sizeof *S), *Y = malloc((size_t)m * np * sizeof *Y);
-    double *rho = malloc((size_t)m * sizeof *rho), *al = malloc((size_t)m * sizeof *al);
-    tcat_status st = TCAT_OK;
-    if (!x || !g || !xn || !gn || !dir || !S || !Y || !rho || !al) {
-        st = TCAT_ERR_NOMEM;
-        goto done;
+    double *theta = calloc(np, sizeof *theta);
+    if (!theta)
+        return TCAT_ERR_NOMEM;
+    fit_ctx c = {X, y, K, o};
+    tcat_lbfgs_opts lo = {.memory = o->memory > 0 ? o->memory : 7,
+                          .max_iter = o->max_iter,
+                          .gtol = o->tol,
+                          .ftol = 1e-9,
+                          .max_steps = 30,
+                          .rules = TCAT_LBFGS_RULES_LOGREG,
+                          .stop = past_deadline};
+    tcat_status st = tcat_lbfgs(fit_objective, &c, theta, np, &lo, NULL);
+    if (st == TCAT_OK) {
+        for (size_t j = 0; j < d * K; j++)
+            W[j] = (float)theta[j];
+        for (size_t k = 0; k < K; k++)
+            b[k] = (float)theta[d * K + k];
     }
-    double f = tcat_logreg_objective(X, y, K, o, x, g);
-    if (isnan(f)) {
-        st = TCAT_ERR_NOMEM;
-        goto done;
-    }
-    double g0 = fmax(1.0, norm_inf(g, np));
-    int hist = 0, head = 0; /* stored pairs, next slot */
-    for (int it = 0; it < o->max_iter; it++) {
-        if (norm_inf(g, np) <= o->tol * g0)
-            break;
-        if (o->deadline > 0 && tcat_now() > o->deadline)
-            break;
-        /* two-loop recursion: dir = -H g */
-        for (size_t j = 0; j < np; j++)
-            dir[j] = -g[j];
-        for (int h = 0; h < hist; h++) {
-            int s = (head - 1 - h + m) % m;
-            al[s] = rho[s] * dotp(S + (size_t)s * np, dir, np);
-            for (size_t j = 0; j < np; j++)
-                dir[j] -= al[s] * Y[(size_t)s * np + j];
-        }
-        if (hist > 0) {
-            int s = (head - 1 + m) % m;
-            double yy = dotp(Y + (size_t)s * np, Y + (size_t)s * np, np);
-            double gamma = yy > 0 ? 1.0 / (rho[s] * yy) : 1.0;
-            for (size_t j = 0; j < np; j++)
-                dir[j] *= gamma;
-        } else {
-            double gn0 = sqrt(dotp(g, g, np));
-            for (size_t j = 0; j < np; j++)
-                dir[j] /= gn0 > 1.0 ? gn0 : 1.0;
-        }
-        for (int h = hist - 1; h >= 0; h--) {
-            int s = (head - 1 - h + m) % m;
-            double be = rho[s] * dotp(Y + (size_t)s * np, dir, np);
-            for (size_t j = 0; j < np; j++)
-                dir[j] += (al[s] - be) * S[(size_t)s * np + j];
-        }
-        double slope = dotp(g, dir, np);
-        if (slope >= 0) { /* not a descent direction: restart from -g */
-            for (size_t j = 0; j < np; j++)
-                dir[j] = -g[j];
-            slope = dotp(g, dir, np);
-            hist = 0;
-        }
-        /* backtracking Armijo line search */
-        double step = 1.0, fn = f;
-        bool moved = false;
-        for (int ls = 0; ls < 30; ls++) {
-            for (size_t j = 0; j < np; j++)
-                xn[j] = x[j] + step * dir[j];
-            fn = tcat_logreg_objective(X, y, K, o, xn, gn);
-            if (isnan(fn)) {
-                st = TCAT_ERR_NOMEM;
-                goto done;
-            }
-            if (fn <= f + 1e-4 * step * slope) {
-                moved = true;
-                break;
-            }
-            step *= 0.5;
-        }
-        if (!moved)
-            break;
-        double *sv = S + (size_t)head * np, *yv = Y + (size_t)head * np;
-        for (size_t j = 0; j < np; j++) {
-            sv[j] = xn[j] - x[j];
-            yv[j] = gn[j] - g[j];
-        }
-        double sy = dotp(sv, yv, np);
-        if (sy > 1e-12) {
-            rho[head] = 1.0 / sy;
-            head = (head + 1) % m;
-            if (hist < m)
-                hist++;
-        }
-        double *t = x;
-        x = xn;
-        xn = t;
-        t = g;
-        g = gn;
-        gn = t;
-        double rel = (f - fn) / fmax(fabs(f), 1.0);
-        f = fn;
-        if (rel < 1e-9)
-            break;
-    }
-    for (size_t j = 0; j < d * K; j++)
-        W[j] = (float)x[j];
-    for (size_t k = 0; k < K; k++)
-        b[k] = (float)x[d * K + k];
-done:
-    free(x);
-    free(g);
-    free(xn);
-    free(gn);
-    free(dir);
-    free(S);
-    free(Y);
-    free(rho);
-    free(al);
+    free(theta);
     return st;
 }

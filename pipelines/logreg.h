@@ -5,10 +5,11 @@
  *     z_i = W^T x_i + b
  *
  * (the bias is not penalised; c_i is the weight of example i's class),
- * minimised by L-BFGS (Nocedal 1980; Liu and Nocedal 1989) with a
- * backtracking Armijo line search. The gradient is summed over a fixed
- * split of the examples in a fixed order, so results do not depend on
- * thread timing.
+ * minimised from W = 0, b = 0 by L-BFGS (core/lbfgs.h, its logreg rules:
+ * up to 30 trial steps a line search, stopping also when an iteration
+ * lowers the objective by less than 1e-9 relatively, or at the
+ * deadline). The gradient is summed over a fixed split of the examples
+ * in a fixed order, so results do not depend on thread timing.
  *
  * Label sets (multi-label): with targets t (n x K bytes, 0/1) the loss is
  * instead K independent binary logistic regressions, y not being used,
@@ -31,9 +32,9 @@ typedef struct tcat_logreg_opts {
     double C;
     int max_iter;      /* L-BFGS iterations */
     double tol;        /* stop when |grad|_inf <= tol * max(1, |grad_0|_inf) */
-    int memory;        /* L-BFGS history pairs */
+    int memory;        /* L-BFGS pairs kept, 0: 7 */
     int threads;
-    double deadline;   /* tcat_now() time to stop at, 0: none */
+    double deadline;   /* tcat_now() time after which no iteration starts, 0: none */
     const double *class_weight; /* K, or NULL */
     const uint8_t *targets;     /* rows x K label sets, or NULL: y */
 } tcat_logreg_opts;

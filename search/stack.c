@@ -5,18 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lbfgs.h"
 #include "corpora/split.h"
 
 #define FOLDS 5
 #define MAX_STEPS 16     /* greedy selection: the best member, then up to 15 more picks */
-#define LBFGS_MEM 8
-#define LBFGS_MAX_ITER 200
-#define LBFGS_TOL 1e-3   /* |grad|_inf, relative to max(1, |grad at the start|_inf) */
 #define APPLY_BLOCK 64   /* classes whose logits apply() accumulates at once */
 
 /* The stacker's L2 strength is STACK_L2 / (rows it is fitted on), on
  * standardised inputs: scikit-learn's LogisticRegression(C = 1/3). */
 #define STACK_L2 3.0
+
+/* The stacker's minimiser */
+static const tcat_lbfgs_opts stacker_lbfgs = {.memory = 8,
+                                              .max_iter = 200,
+                                              .gtol = 1e-3,
+                                              .ftol = 1e-12,
+                                              .max_steps = 40,
+                                              .rules = TCAT_LBFGS_RULES_STACK};
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -296,10 +302,11 @@ typedef struct lr_problem {
     double *Z; /* n x K scratch */
 } lr_problem;
 
-/* Mean cross-entropy + (l2/2)|W without bias|^2 at W (K x F); the
- * gradient into G when not NULL. */
-static double lr_eval(const lr_problem *p, const double *W, double *G)
+/* Mean cross-entropy + (l2/2)|W without bias|^2 at W (K x F) for the
+ * lr_problem ctx; the gradient into G when not NULL. */
+static double lr_eval(void *ctx, const double *W, double *G)
 {
+    const lr_problem *p = ctx;
     size_t F = p->F, K = p->K;
     double loss = 0;
     for (int r = 0; r < p->nranges; r++) {
@@ -344,105 +351,6 @@ static double lr_eval(const lr_problem *p, const double *W, double *G)
                 G[k * F + j] += p->l2 * W[k * F + j];
     }
     return f;
-}
-
-static double dot(const double *a, const double *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static double norm_inf(const double *a, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i]));
-    return m;
-}
-
-/* Doubles of scratch lbfgs needs for dim unknowns. */
-static size_t lbfgs_scratch(size_t dim) { return dim * (4 + 2 * LBFGS_MEM); }
-
-/* Minimises lr_eval from w (updated in place) by L-BFGS with a
- * backtracking Armijo line search. */
-static void lbfgs(const lr_problem *p, double *w, double *ws)
-{
-    size_t dim = p->K * p->F;
-    double *g = ws, *d = g + dim, *wn = d + dim, *gn = wn + dim;
-    double *S = gn + dim, *Y = S + LBFGS_MEM * dim;
-    double rho[LBFGS_MEM], alpha[LBFGS_MEM];
-    size_t npairs = 0, head = 0; /* pairs stored; where the next one goes */
-    double f = lr_eval(p, w, g);
-    double g0 = fmax(1, norm_inf(g, dim));
-    for (int iter = 0; iter < LBFGS_MAX_ITER; iter++) {
-        if (norm_inf(g, dim) <= LBFGS_TOL * g0)
-            break;
-        /* d = -H g, two-loop recursion */
-        for (size_t i = 0; i < dim; i++)
-            d[i] = -g[i];
-        for (size_t t = 0; t < npairs; t++) {
-            size_t j = (head + LBFGS_MEM - 1 - t) % LBFGS_MEM;
-            alpha[j] = rho[j] * dot(S + j * dim, d, dim);
-            for (size_t i = 0; i < dim; i++)
-                d[i] -= alpha[j] * Y[j * dim + i];
-        }
-        if (npairs) {
-            size_t j = (head + LBFGS_MEM - 1) % LBFGS_MEM;
-            double gamma = dot(S + j * dim, Y + j * dim, dim) / dot(Y + j * dim, Y + j * dim, dim);
-            for (size_t i = 0; i < dim; i++)
-                d[i] *= gamma;
-        } else {
-            double gn2 = sqrt(dot(g, g, dim));
-            for (size_t i = 0; i < dim; i++)
-                d[i] /= fmax(1, gn2);
-        }
-        for (size_t t = npairs; t-- > 0;) {
-            size_t j = (head + LBFGS_MEM - 1 - t) % LBFGS_MEM;
-            double beta = rho[j] * dot(Y + j * dim, d, dim);
-            for (size_t i = 0; i < dim; i++)
-                d[i] += (alpha[j] - beta) * S[j * dim + i];
-        }
-        double gd = dot(g, d, dim);
-        if (!(gd < 0)) { /* not a descent direction: forget the history */
-            npairs = 0;
-            double gn2 = sqrt(dot(g, g, dim));
-            for (size_t i = 0; i < dim; i++)
-                d[i] = -g[i] / fmax(1, gn2);
-            gd = dot(g, d, dim);
-        }
-        double t = 1, fnew = f;
-        bool ok = false;
-        for (int ls = 0; ls < 40 && !ok; ls++, t *= 0.5) {
-            for (size_t i = 0; i < dim; i++)
-                wn[i] = w[i] + t * d[i];
-            fnew = lr_eval(p, wn, gn);
-            ok = fnew <= f + 1e-4 * t * gd;
-            if (ok)
-                break;
-        }
-        if (!ok)
-            break;
-        double *s = S + head * dim, *yv = Y + head * dim;
-        for (size_t i = 0; i < dim; i++) {
-            s[i] = wn[i] - w[i];
-            yv[i] = gn[i] - g[i];
-        }
-        double sy = dot(s, yv, dim);
-        if (sy > 1e-12 * dot(yv, yv, dim)) {
-            rho[head] = 1 / sy;
-            head = (head + 1) % LBFGS_MEM;
-            if (npairs < LBFGS_MEM)
-                npairs++;
-        }
-        memcpy(w, wn, dim * sizeof *w);
-        memcpy(g, gn, dim * sizeof *g);
-        double fold = f;
-        f = fnew;
-        if (fold - f <= 1e-12 * fmax(1, fabs(f)))
-            break;
-    }
 }
 
 /* ---- choosing ----------------------------------------------------------------- */
@@ -549,7 +457,8 @@ static double fit_stacker(lr_problem *p, const size_t *start, int f, double *W, 
     p->nranges = 2;
     p->ntrain = (p->hi[0] - p->lo[0]) + (p->hi[1] - p->lo[1]);
     p->l2 = STACK_L2 / (double)(p->ntrain ? p->ntrain : 1);
-    lbfgs(p, W, lb);
+    /* lr_eval allocates nothing and the scratch is given: no failure */
+    (void)tcat_lbfgs(lr_eval, p, W, p->K * p->F, &stacker_lbfgs, lb);
     return p->l2;
 }
 
@@ -651,7 +560,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
     s.X = malloc(n * F * sizeof *s.X);
     s.Z = malloc(n * K * sizeof *s.Z);
     s.W = malloc(dim * sizeof *s.W);
-    s.lb = malloc(lbfgs_scratch(dim) * sizeof *s.lb);
+    s.lb = malloc(tcat_lbfgs_scratch(dim, stacker_lbfgs.memory) * sizeof *s.lb);
     s.mu = malloc(F * sizeof *s.mu);
     s.sd = malloc(F * sizeof *s.sd);
     s.R = malloc(dim * sizeof *s.R);

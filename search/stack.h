@@ -43,8 +43,10 @@
  * (each column centred and scaled over the pool; W is mapped back to raw
  * inputs afterwards) by minimising the mean cross-entropy plus
  * (l2/2)|W without bias|^2 with l2 = 3 / (rows fitted on) — scikit-learn's
- * LogisticRegression(C = 1/3) — by L-BFGS (Liu and Nocedal 1989), each
- * fold's fit starting from the previous one's W.
+ * LogisticRegression(C = 1/3) — by L-BFGS (core/lbfgs.h, its stack
+ * rules: 8 pairs, up to 200 iterations, until |grad|_inf <= 1e-3 *
+ * max(1, |grad at the start|_inf); up to 40 trial steps a line search),
+ * each fold's fit starting from the previous one's W.
  *
  * Measured on the development corpora (../shared/corpora: trec, cr, sst1,
  * sst2, mr, subj, mpqa, chnsenticorp; the 14 portfolio candidates'

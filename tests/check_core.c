@@ -1,5 +1,6 @@
-/* tests/check_core.c — core/rng, core/parallel and core/cache. */
+/* tests/check_core.c — core/rng, core/parallel, core/cache and core/lbfgs. */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "core/cache.h"
+#include "core/lbfgs.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "tests/suites.h"
@@ -260,6 +262,78 @@ START_TEST(test_cache)
 }
 END_TEST
 
+/* ---- lbfgs ------------------------------------------------------------------ */
+
+/* Rosenbrock's function of 2 variables, least at (1, 1); calls counts the
+ * evaluations, and call fail (0: none) returns NaN. */
+typedef struct rosen {
+    int calls, fail;
+} rosen;
+
+static double rosen_f(void *ctx, const double *x, double *g)
+{
+    rosen *r = ctx;
+    if (++r->calls == r->fail)
+        return NAN;
+    double a = x[1] - x[0] * x[0], b = 1 - x[0];
+    g[0] = -400 * a * x[0] - 2 * b;
+    g[1] = 200 * a;
+    return 100 * a * a + b * b;
+}
+
+static bool always(void *ctx) { return true; }
+
+START_TEST(test_lbfgs_minimises)
+{
+    /* both rule sets find the minimum from the classic start, with their
+     * own scratch or the caller's, bit for bit the same */
+    static const tcat_lbfgs_rules rules[] = {TCAT_LBFGS_RULES_LOGREG, TCAT_LBFGS_RULES_STACK};
+    for (size_t k = 0; k < 2; k++) {
+        tcat_lbfgs_opts o = {.memory = 5, .max_iter = 500, .gtol = 1e-10, .ftol = 1e-15,
+                             .max_steps = 40, .rules = rules[k]};
+        double x[2] = {-1.2, 1}, x2[2] = {-1.2, 1}, scratch[(4 + 2 * 5) * 2 + 2 * 5];
+        ck_assert_uint_eq(tcat_lbfgs_scratch(2, 5), sizeof scratch / sizeof *scratch);
+        rosen r = {0, 0};
+        ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x, 2, &o, NULL), TCAT_OK);
+        ck_assert_msg(fabs(x[0] - 1) < 1e-6 && fabs(x[1] - 1) < 1e-6, "rules %zu: (%.9g, %.9g)",
+                      k, x[0], x[1]);
+        ck_assert_int_lt(r.calls, 200);
+        r.calls = 0;
+        ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x2, 2, &o, scratch), TCAT_OK);
+        ck_assert(memcmp(x, x2, sizeof x) == 0);
+    }
+}
+END_TEST
+
+START_TEST(test_lbfgs_stops)
+{
+    tcat_lbfgs_opts o = {.memory = 3, .max_iter = 100, .gtol = 1e-8, .ftol = 1e-12,
+                         .max_steps = 30, .rules = TCAT_LBFGS_RULES_LOGREG};
+    /* no iteration: one evaluation, x as given */
+    double x[2] = {-1.2, 1};
+    rosen r = {0, 0};
+    o.max_iter = 0;
+    ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x, 2, &o, NULL), TCAT_OK);
+    ck_assert_int_eq(r.calls, 1);
+    ck_assert(x[0] == -1.2 && x[1] == 1);
+    o.max_iter = 100;
+    o.stop = always;
+    ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x, 2, &o, NULL), TCAT_OK);
+    ck_assert_int_eq(r.calls, 2);
+    ck_assert(x[0] == -1.2 && x[1] == 1);
+    o.stop = NULL;
+    /* a failed evaluation ends it: at the start, x as given; later, x
+     * where the last line search took it, lower than at the start */
+    r = (rosen){0, 1};
+    ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x, 2, &o, NULL), TCAT_ERR_NOMEM);
+    ck_assert(x[0] == -1.2 && x[1] == 1);
+    r = (rosen){0, 12};
+    ck_assert_int_eq(tcat_lbfgs(rosen_f, &r, x, 2, &o, NULL), TCAT_ERR_NOMEM);
+    double g[2];
+    ck_assert(x[0] != -1.2 && rosen_f(&r, x, g) < 24.2);
+}
+END_TEST
+
 Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -274,5 +348,8 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_parallel_slices);
     tc = tcase_new(s, "cache");
     tcase_add_test(tc, test_cache);
+    tc = tcase_new(s, "lbfgs");
+    tcase_add_test(tc, test_lbfgs_minimises);
+    tcase_add_test(tc, test_lbfgs_stops);
     return s;
 }
