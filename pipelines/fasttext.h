@@ -59,11 +59,15 @@
  * Model file sections, "<prefix>.": shape (4 x u64: nwords, bucket, dim,
  * classes), words (u64 hash per word id), pieces (the subword vocabulary
  * as text, tokenizer/subword.h, when pieces > 0), Ew (f32, the rows of
- * the words, then of the pieces, then the end-of-document row with eos), Eb_ids (u32, increasing: the buckets
- * whose rows are not zero) and Eb (f32, those rows), W (f32, classes x
- * dim). Only the buckets training reached are stored: a model of 2
- * million buckets trained on a small corpus stays small. Loading rebuilds
- * the whole table (untouched pages of its zero rows cost no memory).
+ * the words, then of the pieces, then the end-of-document row with
+ * eos), Eb_ids (u32, increasing: the buckets whose rows are not zero) and
+ * Eb (f32, those rows), W (f32, classes x dim), prior (f32 per class: the
+ * answer for a document with no known input, the training classes'
+ * weighted frequencies, or each label's with label sets; older models
+ * lack it and answer uniform scores there). Only the buckets training
+ * reached are stored: a model of 2 million buckets trained on a small
+ * corpus stays small. Loading rebuilds the whole table (untouched pages
+ * of its zero rows cost no memory).
  */
 #ifndef TCAT_PIPELINES_FASTTEXT_H
 #define TCAT_PIPELINES_FASTTEXT_H

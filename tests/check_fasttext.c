@@ -190,6 +190,37 @@ START_TEST(test_deterministic_and_round_trip)
 }
 END_TEST
 
+/* A document with no known word gets the training classes' frequencies
+ * (the majority class), not uniform scores that fall to class 0; a model
+ * file keeps them. */
+START_TEST(test_empty_document_gets_prior)
+{
+    tcat_corpus c;
+    tcat_corpus_init(&c);
+    for (int i = 0; i < 40; i++) /* class 1 three times as frequent */
+        corpus_add_text(&c, i % 4 == 0 ? "apple apricot" : "banana basil", i % 4 == 0 ? 0 : 1);
+    corpus_add_text(&c, "durian zucchini", -1); /* unknown words: no input */
+    tcat_pipeline *p = make("{\"epoch\": 5, \"dim\": 8}", 2);
+    size_t all[40];
+    for (size_t i = 0; i < 40; i++)
+        all[i] = i;
+    tcat_docs train = {&c, all, 40}, none = {&c, NULL, 0}, unknown = {&c, (size_t[]){40}, 1};
+    tcat_fit_opts o = {.threads = 1, .seed = 1};
+    tcat_error err = {0};
+    ck_assert_msg(tcat_pipeline_fit(p, &train, &none, &o, &err) == TCAT_OK, "%s", err.msg);
+    float pr[2];
+    ck_assert(tcat_pipeline_predict_proba(p, &unknown, pr, 1, &err) == TCAT_OK);
+    ck_assert_float_eq_tol(pr[0], 0.25f, 1e-6f);
+    ck_assert_float_eq_tol(pr[1], 0.75f, 1e-6f);
+    scratch_setup();
+    float *pl = saved_model_predict(p, 2, &unknown, 1);
+    ck_assert(pl[0] == pr[0] && pl[1] == pr[1]);
+    scratch_teardown();
+    free(pl);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 /* ---- multi-label ------------------------------------------------------------------ */
 
 /* Fits a multi-label fastText on a synth_ml_corpus and predicts another
@@ -325,6 +356,7 @@ Suite *fasttext_suite(void)
     tcase_add_test(tc, test_known_answer_pieces);
     tcase_add_test(tc, test_known_answer_ova);
     tcase_add_test(tc, test_deterministic_and_round_trip);
+    tcase_add_test(tc, test_empty_document_gets_prior);
     tcase_add_test(tc, test_multilabel_known_answer);
     tcase_add_test(tc, test_multilabel_class_weight);
     tcase_add_test(tc, test_multilabel_deterministic_and_round_trip);
