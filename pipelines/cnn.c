@@ -11,9 +11,10 @@
 typedef struct cnn {
     size_t widths[MAX_WIDTHS], nwidths;
     long maps;
+    bool wide;
 } cnn;
 
-static const char *const extra_keys[] = {"widths", "maps", NULL};
+static const char *const extra_keys[] = {"widths", "maps", "wide", NULL};
 
 static tcat_status parse(void *self, const json_t *p, tcat_error *err)
 {
@@ -36,7 +37,8 @@ static tcat_status parse(void *self, const json_t *p, tcat_error *err)
             c->widths[i] = (size_t)json_integer_value(v);
         }
     }
-    return tcat_params_int("cnn", p, "maps", 100, 1, 4096, &c->maps, err);
+    tcat_status st = tcat_params_int("cnn", p, "maps", 100, 1, 4096, &c->maps, err);
+    return st ? st : tcat_params_bool("cnn", p, "wide", true, &c->wide, err);
 }
 
 static json_t *effective(const void *self)
@@ -45,7 +47,19 @@ static json_t *effective(const void *self)
     json_t *w = json_array();
     for (size_t i = 0; i < c->nwidths; i++)
         json_array_append_new(w, json_integer((json_int_t)c->widths[i]));
-    return json_pack("{s:o, s:I}", "widths", w, "maps", (json_int_t)c->maps);
+    return json_pack("{s:o, s:I, s:b}", "widths", w, "maps", (json_int_t)c->maps, "wide",
+                     c->wide);
+}
+
+/* Wide convolution: the widest filter minus one zero rows on each side. */
+static size_t pad(const void *self)
+{
+    const cnn *c = self;
+    size_t maxw = 0;
+    for (size_t i = 0; i < c->nwidths; i++)
+        if (c->widths[i] > maxw)
+            maxw = c->widths[i];
+    return c->wide ? maxw - 1 : 0;
 }
 
 static tcat_status encoder(const void *self, size_t in_dim, tcat_encoder **out, tcat_error *err)
@@ -67,6 +81,7 @@ static const tcat_neural_family family = {
     .parse = parse,
     .effective = effective,
     .encoder = encoder,
+    .pad = pad,
     .self_size = sizeof(cnn),
 };
 

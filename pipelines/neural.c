@@ -38,12 +38,17 @@ typedef struct neural {
     size_t ntheta, F;      /* encoder parameters, features */
     float *theta, *own_theta;
     float *out, *own_out;  /* K x (F + 1): weights then bias per class */
+    size_t pad;            /* zero rows read before and after each document
+                            * (the family's pad hook; a model file says) */
     alignas(max_align_t) unsigned char self[]; /* the family's own part */
 } neural;
 
 void *tcat_neural_self(const tcat_pipeline *p) { return ((neural *)p)->self; }
 
 static size_t channels(const neural *m) { return m->mode == MODE_MULTI ? 2 : 1; }
+
+/* Zero rows the encoder reads before and after each document. */
+static size_t edge_pad(const neural *m) { return m->pad; }
 
 /* ---- hyperparameters --------------------------------------------------------- */
 
@@ -149,6 +154,7 @@ tcat_status tcat_neural_create(tcat_pipeline **out, const tcat_neural_family *fa
         st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     if (st == TCAT_OK)
         st = tcat_pipeline_task_record(&m->base, err);
+    m->pad = st == TCAT_OK && fam->pad ? fam->pad(m->self) : 0;
     if (st != TCAT_OK) {
         json_decref(m->base.params);
         free(m);
@@ -194,7 +200,7 @@ size_t tcat_neural_memory(const tcat_pipeline *p, const tcat_docs *train)
     size_t params = (ntheta + K * (F + 1)) * sizeof(float) * (states + 2 + T);
     /* activations kept for backward: a few per feature per token of a
      * batch, the batch's embedded inputs and their gradient */
-    size_t len = (size_t)(m->max_len > 0 ? m->max_len : 400);
+    size_t len = (size_t)(m->max_len > 0 ? m->max_len : 400) + 2 * edge_pad(m);
     size_t act = (size_t)m->batch * len * (4 * F + 2 * in_dim) * sizeof(float);
     return table + params + act + z.tokens * sizeof(uint32_t) + train->n * 2 * sizeof(size_t);
 }
@@ -352,20 +358,20 @@ static tcat_status forward(const neural *m, worker *w, const seqs *s, const size
                            size_t B, bool train, tcat_rng *r)
 {
     size_t T = m->enc->ops->min_len(m->enc), dim = (size_t)m->dim, K = m->base.nclasses;
-    size_t F = m->F, in = dim * channels(m);
+    size_t F = m->F, in = dim * channels(m), P = edge_pad(m);
     for (size_t b = 0; b < B; b++)
-        if (seq_len(s, list[b]) > T)
-            T = seq_len(s, list[b]);
+        if (seq_len(s, list[b]) + 2 * P > T)
+            T = seq_len(s, list[b]) + 2 * P;
     tcat_status st = worker_fit(m, w, B, T, train);
     if (st != TCAT_OK)
         return st;
     w->T = T;
-    for (size_t b = 0; b < B; b++) {
+    for (size_t b = 0; b < B; b++) { /* P zero rows, the tokens, P zero rows */
         size_t n = seq_len(s, list[b]);
         const uint32_t *id = s->id + s->off[list[b]];
-        w->len[b] = n;
+        w->len[b] = n + 2 * P;
         for (size_t t = 0; t < T; t++)
-            w->pos[b * T + t] = t < n ? id[t] : TCAT_EMB_PAD;
+            w->pos[b * T + t] = t >= P && t < P + n ? id[t - P] : TCAT_EMB_PAD;
     }
     if (channels(m) == 1)
         tcat_emb_gather(&m->E, w->pos, B * T, w->X);
@@ -635,6 +641,17 @@ static void zero_grads(neural *m, worker *w, size_t T)
     }
 }
 
+/* Skip-gram epochs for a text of ntok tokens: about SG_PASSES tokens in
+ * all, SG_MIN_EPOCHS to SG_MAX_EPOCHS. */
+#define SG_PASSES 6000000.0
+#define SG_MIN_EPOCHS 5
+#define SG_MAX_EPOCHS 30
+static int sg_epochs(size_t ntok)
+{
+    double e = ceil(SG_PASSES / (double)(ntok ? ntok : 1));
+    return e < SG_MIN_EPOCHS ? SG_MIN_EPOCHS : e > SG_MAX_EPOCHS ? SG_MAX_EPOCHS : (int)e;
+}
+
 /* In-domain vectors: skip-gram on the training text and the unlabelled
  * text, then the rows of the words it learnt. */
 static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const tcat_fit_opts *o,
@@ -657,8 +674,9 @@ static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const t
     wo.dim = (size_t)m->dim;
     wo.min_count = (uint64_t)(m->min_count > 1 ? m->min_count : 1);
     wo.seed = o->seed ^ 0x77327663u;
-    /* small corpora need more passes to move the vectors at all */
-    wo.epochs = pool.ntok < 1000000 ? 10 : 5;
+    /* small corpora need more passes to move the vectors at all: about 6
+     * million tokens in all, 5 to 30 epochs (see neural.h) */
+    wo.epochs = sg_epochs(pool.ntok);
     tcat_vec *vec = NULL;
     tcat_error werr = {0};
     st = tcat_w2v_train(&vec, &pool, &wo, NULL, &werr);
@@ -931,7 +949,8 @@ tcat_status tcat_neural_save(const tcat_pipeline *p, tcat_mwriter *w, const char
         (st = tcat_pipeline_put(w, prefix, "out", m->out,
                                 p->nclasses * (m->F + 1) * sizeof(float), err)))
         return st;
-    return TCAT_OK;
+    uint64_t pad = m->pad;
+    return tcat_pipeline_put(w, prefix, "pad", &pad, sizeof pad, err);
 }
 
 tcat_status tcat_neural_load(tcat_pipeline *p, const tcat_mreader *r, const char *prefix,
@@ -969,6 +988,21 @@ tcat_status tcat_neural_load(tcat_pipeline *p, const tcat_mreader *r, const char
            : NULL;
     if (!out)
         return st;
+    /* the padding it was trained with: models saved before the cnn's
+     * "wide" existed have no 'pad' section and read no padding */
+    char name[64];
+    snprintf(name, sizeof name, "%s.pad", prefix);
+    if (tcat_mreader_find(r, name, NULL, NULL)) {
+        const uint64_t *pad = tcat_pipeline_get(r, prefix, "pad", sizeof *pad, &st, err);
+        if (!pad)
+            return st;
+        if (*pad != m->pad)
+            return tcat_fail(err, TCAT_ERR_MODEL, "section '%s' does not match the parameters",
+                             name);
+    } else if (m->pad) {
+        m->pad = 0;
+        set_param(m, "wide", json_false());
+    }
     if ((st = tcat_wordids_view(&m->vocab, words, nw)) != TCAT_OK)
         return tcat_fail(err, st, st == TCAT_ERR_MODEL ? "section '%s.words' is not sorted"
                                                        : "out of memory (%s)", prefix);

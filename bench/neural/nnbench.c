@@ -3,17 +3,19 @@
  * pipelines/rnn.h) with fixed hyperparameters and times the fit alone.
  *
  *   nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]
- *           [--vectors FILE] [--pred OUT] [--keep-punct]
+ *           [--vectors FILE] [--pred OUT] [--dev-pred OUT]
  *
  * TRAIN, DEV and TEST are label<TAB>text files, read with the default
  * tokenizer (as `tcat train` reads them). The pipeline is fitted on TRAIN
  * with DEV as its dev set (early stopping, temperature) — DEV "-" means
  * none: every epoch of PARAMS runs (the speed runs) — then TEST is
  * predicted ("-": skipped) and, with --pred, the predicted label names go
- * to OUT one per line (for ../shared/peers/score.py). --keep-punct keeps
- * punctuation tokens (the tokenizer's keep_punct; a diagnostic: Kim's
- * text keeps them, tcat's default drops them). Prints one JSON
- * line on stdout:
+ * to OUT one per line (for ../shared/peers/score.py); --dev-pred writes
+ * DEV's the same way, from the fitted model (for choosing settings on dev
+ * without a second fit). Punctuation tokens
+ * are kept in the corpus, as `tcat train` keeps them (cli/train.c), and
+ * the family's "punct" hyperparameter decides whether it reads them.
+ * Prints one JSON line on stdout:
  *
  *   family, params        the effective hyperparameters after fit ("epochs"
  *                         is the best epoch when dev stopped it early)
@@ -50,7 +52,7 @@
 
 static const char usage[] =
     "usage: nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]\n"
-    "               [--vectors FILE] [--pred OUT] [--keep-punct]\n"
+    "               [--vectors FILE] [--pred OUT] [--dev-pred OUT]\n"
     "  DEV or TEST '-': none (no early stopping / no prediction)\n";
 
 static int fail(const char *what, tcat_status st, const tcat_error *err)
@@ -78,20 +80,42 @@ static size_t *labelled(const tcat_corpus *c, size_t *n)
     return idx;
 }
 
+/* The most probable label of each of the n rows of proba (K each), one
+ * name per line to path; 0 or the I/O exit code. */
+static int write_pred(const char *path, const float *proba, size_t n, size_t K,
+                      const tcat_labels *labels)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "nnbench: cannot write '%s': %s\n", path, strerror(errno));
+        return 4;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *r = proba + i * K;
+        size_t b = 0;
+        for (size_t k = 1; k < K; k++)
+            if (r[k] > r[b])
+                b = k;
+        fprintf(f, "%s\n", tcat_labels_name(labels, (int32_t)b));
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "nnbench: writing '%s' failed\n", path);
+        return 4;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *pos[5], *vectors_path = NULL, *pred_path = NULL;
-    int npos = 0, threads = 1, keep_punct = 0;
+    const char *dev_pred_path = NULL;
+    int npos = 0, threads = 1;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             return 0;
-        }
-        if (!strcmp(a, "--keep-punct")) {
-            keep_punct = 1;
-            continue;
         }
         if (!strncmp(a, "--", 2)) {
             if (i + 1 >= argc) {
@@ -118,6 +142,8 @@ int main(int argc, char **argv)
                 vectors_path = v;
             else if (!strcmp(a, "--pred"))
                 pred_path = v;
+            else if (!strcmp(a, "--dev-pred"))
+                dev_pred_path = v;
             else {
                 fprintf(stderr, "nnbench: unknown option '%s'\n%s", a, usage);
                 return 2;
@@ -154,7 +180,7 @@ int main(int argc, char **argv)
     int code = 0;
     tcat_tok_config cfg;
     tcat_tok_config_default(&cfg);
-    cfg.keep_punct = keep_punct;
+    cfg.keep_punct = true; /* as `tcat train`: each family decides (its "punct") */
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
     tcat_corpus train, dev, test;
@@ -249,27 +275,25 @@ int main(int argc, char **argv)
             goto done;
         }
         pred_s = tcat_now() - t1;
-        if (pred_path) {
-            FILE *f = fopen(pred_path, "w");
-            if (!f) {
-                fprintf(stderr, "nnbench: cannot write '%s': %s\n", pred_path, strerror(errno));
-                code = 4;
-                goto done;
-            }
-            for (size_t i = 0; i < ntest; i++) {
-                const float *r = proba + i * K;
-                size_t b = 0;
-                for (size_t k = 1; k < K; k++)
-                    if (r[k] > r[b])
-                        b = k;
-                fprintf(f, "%s\n", tcat_labels_name(labels, (int32_t)b));
-            }
-            if (fclose(f) != 0) {
-                fprintf(stderr, "nnbench: writing '%s' failed\n", pred_path);
-                code = 4;
-                goto done;
-            }
+        if (pred_path && (code = write_pred(pred_path, proba, ntest, K, labels)) != 0)
+            goto done;
+    }
+    if (dev_pred_path && dev_path) {
+        float *dp = malloc((dev.n ? dev.n : 1) * K * sizeof *dp);
+        tcat_docs de = {&dev, NULL, dev.n};
+        if (!dp)
+            st = TCAT_ERR_NOMEM;
+        else
+            st = tcat_pipeline_predict_proba(p, &de, dp, threads, &err);
+        if (st != TCAT_OK) {
+            free(dp);
+            code = fail("predict dev", st, &err);
+            goto done;
         }
+        code = write_pred(dev_pred_path, dp, dev.n, K, labels);
+        free(dp);
+        if (code != 0)
+            goto done;
     }
 
     json_t *desc = tcat_pipeline_describe(p);
@@ -282,8 +306,6 @@ int main(int argc, char **argv)
                     "sentences_per_second",
                     fit_s > 0 ? (double)train.n * (double)run / fit_s : 0.0, "threads", threads,
                     "seed", (json_int_t)seed);
-    if (out && keep_punct)
-        json_object_set_new(out, "keep_punct", json_true());
     if (out && test_path) {
         json_object_set_new(out, "predict_seconds", json_real(pred_s));
         json_object_set_new(out, "predict_docs_per_second",

@@ -9,8 +9,9 @@ defaults) on one thread for a fixed number of epochs and prints one JSON line
 with the training time and sentences per second. Called by ./run (see there);
 runnable alone.
 
-Same input as tcat: the text column of TRAIN goes through `tcat tokenize`
-(tcat's default tokenizer), the vocabulary is built as
+Same input as tcat: the text column of TRAIN goes through `tcat tokenize
+--keep-punct` (tcat's default tokenizer keeping punctuation tokens, which the
+cnn and rnn families read by default: their "punct"), the vocabulary is built as
 embeddings/wordids.h builds it (training words seen >= min_count times, at
 most max_words, one row for unknown words), documents are cut to max_len
 tokens and an empty one is one unknown token. Batches: `batch` documents in a
@@ -19,9 +20,10 @@ batch (the CNN: at least the widest filter); softmax cross-entropy averaged
 over the batch.
 
   cnn   (Kim 2014, tcat's cnn defaults) embeddings 300, uniform [-0.25,
-        0.25); Conv1d of widths 3, 4, 5 x 100 maps; per map the max over the
-        windows inside the document (a document shorter than a width: its one
-        window over the padding, as embeddings/conv.h), then ReLU; dropout
+        0.25); wide convolution: 4 (the widest filter - 1) zero rows before
+        and after each document's tokens, read as part of it (Kim's padding,
+        tcat's "wide"); Conv1d of widths 3, 4, 5 x 100 maps; per map the max
+        over the windows inside the padded document, then ReLU; dropout
         0.5; linear; Adadelta lr 1.0 rho 0.95 eps 1e-6; output rows held to
         L2 norm 3; batch 50; min_count 1, max_len 400.
   gru / lstm  (tcat's rnn defaults) embeddings 128; bidirectional GRU or LSTM,
@@ -69,7 +71,8 @@ def read_tsv(path, tcat):
             labels.append(lab)
             texts.append(text)
     data = ("\n".join(texts) + "\n").encode("utf-8", "surrogateescape")
-    p = subprocess.run([tcat, "tokenize", "-q"], input=data, capture_output=True, check=True)
+    p = subprocess.run([tcat, "tokenize", "-q", "--keep-punct"], input=data, capture_output=True,
+                       check=True)
     toks = [l.split(" ") if l else [] for l in p.stdout.decode("utf-8", "replace").split("\n")]
     if toks and toks[-1] == [] and len(toks) == len(texts) + 1:
         toks.pop()
@@ -206,14 +209,15 @@ def main():
         opt_e = None if o.dense else torch.optim.SparseAdam([emb], lr=a["lr"])
     lossf = torch.nn.CrossEntropyLoss()
     min_T = max(a.get("widths", (1,)))
+    P = min_T - 1 if o.arch == "cnn" else 0  # the cnn's zero rows on each side
     n, B = len(ids), a["batch"]
 
-    def batch_of(sel):
-        lens = [len(ids[i]) for i in sel]
+    def batch_of(sel, ids=ids):
+        lens = [len(ids[i]) + 2 * P for i in sel]
         T = max(max(lens), min_T)
         x = torch.full((len(sel), T), pad, dtype=torch.long)
         for r, i in enumerate(sel):
-            x[r, : lens[r]] = torch.tensor(ids[i], dtype=torch.long)
+            x[r, P: P + len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
         return x, torch.tensor(lens, dtype=torch.long)
 
     model.train()
@@ -263,12 +267,8 @@ def main():
         with torch.no_grad():
             for s in range(0, len(dids), 256):
                 sel = list(range(s, min(s + 256, len(dids))))
-                lens = [len(dids[i]) for i in sel]
-                T = max(max(lens), min_T)
-                x = torch.full((len(sel), T), pad, dtype=torch.long)
-                for r, i in enumerate(sel):
-                    x[r, : lens[r]] = torch.tensor(dids[i], dtype=torch.long)
-                pred = model(x, torch.tensor(lens)).argmax(1).tolist()
+                x, lens = batch_of(sel, dids)
+                pred = model(x, lens).argmax(1).tolist()
                 right += sum(names[p] == dl[i] for p, i in zip(pred, sel))
         res["dev_accuracy"] = right / len(dids)
     print(json.dumps(res), flush=True)
