@@ -12,6 +12,7 @@
 #include "corpora/corpus.h"
 #include "corpora/labels.h"
 #include "corpora/reader.h"
+#include "embeddings/tensor.h"
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "search/metrics.h"
@@ -119,14 +120,8 @@ static tcat_status predict_all(const tcat_model *m, const tcat_corpus *c, int th
             tcat_thresholds_apply(proba, n, K, m->thresholds, sets + start * K);
             continue;
         }
-        for (size_t i = 0; i < n; i++) {
-            const float *row = proba + i * K;
-            size_t best = 0;
-            for (size_t k = 1; k < K; k++)
-                if (row[k] > row[best])
-                    best = k;
-            pred[start + i] = (int32_t)best;
-        }
+        for (size_t i = 0; i < n; i++)
+            pred[start + i] = (int32_t)tcat_argmax(proba + i * K, K);
     }
     free(proba);
     free(idx);

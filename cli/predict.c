@@ -14,6 +14,7 @@
 #include "core/parallel.h"
 #include "core/buf.h"
 #include "corpora/corpus.h"
+#include "embeddings/tensor.h"
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "tokenizer/tokenizer.h"
@@ -192,16 +193,6 @@ static int order_cmp(const void *a, const void *b)
     return i < j ? -1 : i > j;
 }
 
-/* The best class of row (first on ties). */
-static size_t argmax(const float *row, size_t K)
-{
-    size_t best = 0;
-    for (size_t c = 1; c < K; c++)
-        if (row[c] > row[best])
-            best = c;
-    return best;
-}
-
 /* The classes to show for one row: the best only (a multi-label model:
  * the labels over their thresholds), the top k, or all in model order.
  * Returns their number; ids in x->order. */
@@ -225,21 +216,15 @@ static size_t pick(ctx *x, const float *row)
         for (size_t i = 0; i < K; i++)
             if (row[x->order[i]] >= thr[x->order[i]])
                 x->order[n++] = x->order[i];
-        if (n == 0) {
-            x->order[0] = argmax(row, K);
-            n = 1;
-        }
+        if (n == 0)
+            x->order[n++] = tcat_argmax(row, K);
         return n;
     }
     size_t k = x->o->top_k ? x->o->top_k : 1;
     if (k > K)
         k = K;
     if (k == 1) {
-        size_t best = 0;
-        for (size_t c = 1; c < K; c++)
-            if (row[c] > row[best])
-                best = c;
-        x->order[0] = best;
+        x->order[0] = tcat_argmax(row, K);
         return 1;
     }
     for (size_t c = 0; c < K; c++)
@@ -265,7 +250,7 @@ static tcat_status emit(ctx *x, const float *row, const char *file)
         }
         return put(b, "\n", 1);
     }
-    size_t best = x->o->proba ? argmax(row, x->K) : x->order[0];
+    size_t best = x->o->proba ? tcat_argmax(row, x->K) : x->order[0];
     if ((st = put(b, "{", 1)))
         return st;
     if (file && ((st = puts_(b, "\"file\":")) || (st = json_quote(b, file, strlen(file))) ||

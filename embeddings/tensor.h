@@ -86,6 +86,17 @@ void tcat_axpy(size_t n, float alpha, const float *x, float *y);
 /* The dot product of n floats (cblas_sdot). */
 float tcat_dot(size_t n, const float *x, const float *y);
 
+/* The index of the largest of v[0..n) (the first of equals; 0 when n
+ * is 0): a class from scores or probabilities. */
+static inline size_t tcat_argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
 /* In place: v <- softmax(v) over n entries (numerically stable). */
 void tcat_softmax(float *v, size_t n);
 

@@ -551,10 +551,7 @@ static double macro_f1(const float *logits, const int32_t *y, size_t n, size_t K
         return 0;
     size_t *fp = tp + K, *fn = tp + 2 * K;
     for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (logits[i * K + k] > logits[i * K + best])
-                best = k;
+        size_t best = tcat_argmax(logits + i * K, K);
         if (best == (size_t)y[i])
             tp[best]++;
         else {

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "corpora/split.h"
+#include "embeddings/tensor.h"
 #include "search/space.h"
 #include "search/stack.h"
 #include "search/thresholds.h"
@@ -109,12 +110,7 @@ tcat_status tcat_search_score(const tcat_docs *docs, const float *proba, size_t 
     }
     for (size_t i = 0; i < docs->n; i++) {
         truth[i] = docs->c->label[tcat_docs_at(docs, i)];
-        const float *r = proba + i * K;
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (r[k] > r[best])
-                best = k;
-        pred[i] = (int32_t)best;
+        pred[i] = (int32_t)tcat_argmax(proba + i * K, K);
     }
     tcat_status st = tcat_metrics_compute(m, truth, pred, docs->n, K, err);
     free(truth);

@@ -7,6 +7,7 @@
 
 #include "core/lbfgs.h"
 #include "corpora/split.h"
+#include "embeddings/tensor.h"
 
 #define FOLDS 5
 #define MAX_STEPS 16     /* greedy selection: the best member, then up to 15 more picks */
@@ -25,15 +26,6 @@ static const tcat_lbfgs_opts stacker_lbfgs = {.memory = 8,
                                               .rules = TCAT_LBFGS_RULES_STACK};
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static size_t argmax_f(const float *r, size_t K)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < K; k++)
-        if (r[k] > r[best])
-            best = k;
-    return best;
-}
 
 static size_t argmax_d(const double *r, size_t K)
 {
@@ -155,7 +147,7 @@ static void select_greedy(const float *const *proba, size_t M, size_t K, const i
         counts_clear(c);
         for (size_t r = 0; r < nr; r++) {
             const float *s = sum + rows[r] * K;
-            size_t top = argmax_f(s, K);
+            size_t top = tcat_argmax(s, K);
             float second = -INFINITY;
             for (size_t k = 0; k < K; k++)
                 if (k != top && s[k] > second)
@@ -429,7 +421,7 @@ static void apply_rows(const tcat_combiner *c, const float *const *proba, const 
             for (size_t t = 0; t < kb; t++) /* finite as a float, whatever W is */
                 o[k0 + t] = (float)fmax(-1e30, fmin(1e30, acc[t]));
         }
-        double mx = o[argmax_f(o, K)], s = 0;
+        double mx = o[tcat_argmax(o, K)], s = 0;
         for (size_t k = 0; k < K; k++)
             s += exp((double)o[k] - mx);
         for (size_t k = 0; k < K; k++)
@@ -525,7 +517,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
         goto nomem;
     for (size_t m = 0; m < M; m++)
         for (size_t i = 0; i < n; i++)
-            s.amax[m * n + i] = (int32_t)argmax_f(proba[m] + i * K, K);
+            s.amax[m * n + i] = (int32_t)tcat_argmax(proba[m] + i * K, K);
     c.sup = s.cnt;
     c.pred = s.cnt + K;
     c.tp = s.cnt + 2 * K;
@@ -618,7 +610,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
         fc.kind = TCAT_COMBINE_AVERAGE;
         apply_rows(&fc, proba, held, nh, s.tmp);
         for (size_t r = 0; r < nh; r++)
-            s.pred[TCAT_COMBINE_AVERAGE][held[r]] = (int32_t)argmax_f(s.tmp + r * K, K);
+            s.pred[TCAT_COMBINE_AVERAGE][held[r]] = (int32_t)tcat_argmax(s.tmp + r * K, K);
         /* STACK */
         top_members(s.mscore, M, S, s.mem);
         inputs_for(&s, proba, S, K, n, F, &have_x);
@@ -628,7 +620,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
         put_stacker(&fc, s.R, s.mem, S);
         apply_rows(&fc, proba, held, nh, s.tmp);
         for (size_t r = 0; r < nh; r++)
-            s.pred[TCAT_COMBINE_STACK][held[r]] = (int32_t)argmax_f(s.tmp + r * K, K);
+            s.pred[TCAT_COMBINE_STACK][held[r]] = (int32_t)tcat_argmax(s.tmp + r * K, K);
     }
     free(fw);
     free(fW);

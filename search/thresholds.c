@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embeddings/tensor.h"
+
 void tcat_thresholds_apply(const float *proba, size_t n, size_t K, const float *thr,
                            uint8_t *out)
 {
@@ -13,15 +15,12 @@ void tcat_thresholds_apply(const float *proba, size_t n, size_t K, const float *
         const float *r = proba + i * K;
         uint8_t *o = out + i * K;
         bool any = false;
-        size_t best = 0;
         for (size_t k = 0; k < K; k++) {
             o[k] = r[k] >= thr[k];
             any |= o[k];
-            if (r[k] > r[best])
-                best = k;
         }
         if (!any && K)
-            o[best] = 1;
+            o[tcat_argmax(r, K)] = 1;
     }
 }
 

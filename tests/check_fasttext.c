@@ -128,7 +128,7 @@ static void known_answer(const char *params, size_t K)
         for (size_t k = 0; k < K; k++)
             sum += pr[i * K + k];
         ck_assert_msg(fabs(sum - 1) < 1e-5, "row %zu sums to %g", i, sum);
-        right += argmax_f(pr + i * K, K) == (size_t)c.label[te[i]];
+        right += tcat_argmax(pr + i * K, K) == (size_t)c.label[te[i]];
     }
     ck_assert_msg(right == nte, "%s: %zu of %zu right", params, right, nte);
     free(pr);

@@ -98,7 +98,7 @@ static size_t correct(const float *pr, const tcat_corpus *c, size_t K)
 {
     size_t r = 0;
     for (size_t i = 0; i < c->n; i++)
-        r += argmax_f(pr + i * K, K) == (size_t)c->label[i];
+        r += tcat_argmax(pr + i * K, K) == (size_t)c->label[i];
     return r;
 }
 

@@ -137,7 +137,7 @@ START_TEST(test_model_round_trip)
     tcat_model *m = build_model(&d, params, w, 1, 1);
     float *before = model_predict(m, &d.test, 1);
     for (size_t i = 0; i < d.test.n; i++)
-        ck_assert_uint_eq(argmax_f(before + 3 * i, 3), (size_t)d.test.label[i]);
+        ck_assert_uint_eq(tcat_argmax(before + 3 * i, 3), (size_t)d.test.label[i]);
     const char *path = scratch_path("model.tcat");
     save(m, path);
     tcat_model *l = load(path);

@@ -51,7 +51,7 @@ static double accuracy(const float *pr, const tcat_docs *d, size_t K)
 {
     size_t right = 0;
     for (size_t i = 0; i < d->n; i++)
-        right += argmax_f(pr + i * K, K) == (size_t)d->c->label[tcat_docs_at(d, i)];
+        right += tcat_argmax(pr + i * K, K) == (size_t)d->c->label[tcat_docs_at(d, i)];
     return (double)right / (double)d->n;
 }
 

@@ -130,14 +130,6 @@ double csr_row_norm(const tcat_csr *X, size_t i)
     return sqrt(s);
 }
 
-size_t argmax_f(const float *v, size_t k)
-{
-    size_t b = 0;
-    for (size_t j = 1; j < k; j++)
-        if (v[j] > v[b])
-            b = j;
-    return b;
-}
 
 /* ---- scratch folder -------------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "corpora/corpus.h"
+#include "embeddings/tensor.h"
 #include "model/model.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/tfidf.h"
@@ -68,9 +69,6 @@ double *csr_dense_row(const tcat_csr *X, size_t i);
 
 /* The L2 norm of row i of X. */
 double csr_row_norm(const tcat_csr *X, size_t i);
-
-/* Index of the largest of v[0..k) (the first on ties). */
-size_t argmax_f(const float *v, size_t k);
 
 /* ---- scratch folder -------------------------------------------------- */
 
