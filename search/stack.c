@@ -389,8 +389,8 @@ static void scratch_free(scratch *s)
 
 /* Combined probabilities of the pool rows rows[0..nr) (NULL: 0..nr-1)
  * into out (nr x K). */
-static void apply_rows(const tcat_combiner *c, const float *const *proba, const size_t *rows,
-                       size_t nr, float *out)
+void tcat_combine_apply_rows(const tcat_combiner *c, const float *const *proba,
+                             const size_t *rows, size_t nr, float *out)
 {
     size_t K = c->K, M = c->M;
     if (c->kind != TCAT_COMBINE_STACK) {
@@ -431,7 +431,7 @@ static void apply_rows(const tcat_combiner *c, const float *const *proba, const 
 
 void tcat_combine_apply(const tcat_combiner *c, const float *const *proba, size_t n, float *out)
 {
-    apply_rows(c, proba, NULL, n, out);
+    tcat_combine_apply_rows(c, proba, NULL, n, out);
 }
 
 /* Fits the stacker on the rows of X but those of fold f (f < 0: all),
@@ -608,7 +608,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
         for (size_t m = 0; m < M; m++)
             fw[m] = s.best_picks[m];
         fc.kind = TCAT_COMBINE_AVERAGE;
-        apply_rows(&fc, proba, held, nh, s.tmp);
+        tcat_combine_apply_rows(&fc, proba, held, nh, s.tmp);
         for (size_t r = 0; r < nh; r++)
             s.pred[TCAT_COMBINE_AVERAGE][held[r]] = (int32_t)tcat_argmax(s.tmp + r * K, K);
         /* STACK */
@@ -618,7 +618,7 @@ tcat_status tcat_combine_choose(tcat_combiner *out, const float *const *proba, s
         fc.kind = TCAT_COMBINE_STACK;
         unstandardise(s.W, K, F, s.mu, s.sd, s.R);
         put_stacker(&fc, s.R, s.mem, S);
-        apply_rows(&fc, proba, held, nh, s.tmp);
+        tcat_combine_apply_rows(&fc, proba, held, nh, s.tmp);
         for (size_t r = 0; r < nh; r++)
             s.pred[TCAT_COMBINE_STACK][held[r]] = (int32_t)tcat_argmax(s.tmp + r * K, K);
     }

@@ -139,6 +139,11 @@ tcat_status tcat_combine_choose_sets(tcat_combiner *out, const float *const *pro
 void tcat_combine_apply(const tcat_combiner *c, const float *const *proba, size_t n,
                         float *out);
 
+/* The same for rows rows[0..nr) of the members' arrays (rows NULL:
+ * 0..nr-1), into out (nr x K). */
+void tcat_combine_apply_rows(const tcat_combiner *c, const float *const *proba,
+                             const size_t *rows, size_t nr, float *out);
+
 /* Frees the arrays and zeroes c. A zeroed c is fine. */
 void tcat_combine_free(tcat_combiner *c);
 

@@ -32,25 +32,16 @@ static double mean_bce(const float *const *proba, size_t K, const uint8_t *truth
     return tot / (double)(cells ? cells : 1);
 }
 
-/* Rows rows[0..nr) of member weights w averaged into out (nr x K), and
- * the rows' truth into tr. */
+/* Rows rows[0..nr) of the members' mean with weights w, as a model
+ * predicts them (tcat_combine_apply_rows), into out (nr x K), and the
+ * rows' truth into tr. */
 static void gather(const float *const *proba, size_t M, size_t K, const uint8_t *truth,
                    const size_t *rows, size_t nr, const double *w, float *out, uint8_t *tr)
 {
-    double wsum = 0;
-    for (size_t m = 0; m < M; m++)
-        wsum += w[m];
-    for (size_t r = 0; r < nr; r++) {
-        size_t i = rows[r];
-        for (size_t k = 0; k < K; k++) {
-            double p = 0;
-            for (size_t m = 0; m < M; m++)
-                if (w[m] > 0)
-                    p += w[m] * proba[m][i * K + k];
-            out[r * K + k] = (float)(p / wsum);
-        }
-        memcpy(tr + r * K, truth + i * K, K);
-    }
+    tcat_combiner mean = {.kind = TCAT_COMBINE_AVERAGE, .M = M, .K = K, .weight = (double *)w};
+    tcat_combine_apply_rows(&mean, proba, rows, nr, out);
+    for (size_t r = 0; r < nr; r++)
+        memcpy(tr + r * K, truth + rows[r] * K, K);
 }
 
 /* Greedy selection with replacement (Caruana et al. 2004) on rows by the
