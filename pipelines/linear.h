@@ -11,8 +11,7 @@
  *
  * Multi-label ("multilabel": true, pipelines/pipeline.h): one-vs-all over
  * each document's label set. Label k's SVM problem takes the documents
- * having label k as positives (NBSVM's log-count ratios of label k too,
- * and its bias is refitted after the interpolation, pipelines/svm.h);
+ * having label k as positives (NBSVM's log-count ratios of label k too);
  * logreg fits K independent binary regressions. Each label's probability
  * is sigmoid(score / temperature), the temperature fitted on the dev
  * label sets. Class weight w_k weighs the positives of label k (negatives

@@ -24,13 +24,9 @@
  * not used, and c_i in problem k is class_weight[k] for a positive and 1
  * for a negative. Two classes are then two problems, not one mirrored.
  *
- * The NBSVM interpolation (beta < 1) shifts each problem's scores by its
- * own amount. With label sets (each score compared with 0 on its own) and
- * with three classes or more (the argmax compares scores of different
- * problems) it is followed by a refit of the bias: the b minimising the
- * objective above with the interpolated weights fixed. (Measured on
- * SST-1, NBSVM word 1-2 C=0.3: test accuracy 0.387 -> 0.397.) Two
- * classes solve one mirrored problem, where both shift alike.
+ * The NBSVM interpolation (beta < 1) writes w' = (1 - beta) mean|w| +
+ * beta w and b' = beta b: on the ratio-scaled features, a mix of naive
+ * Bayes' log-odds and the SVM's whole decision function.
  */
 #ifndef TCAT_PIPELINES_SVM_H
 #define TCAT_PIPELINES_SVM_H

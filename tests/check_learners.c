@@ -804,48 +804,60 @@ START_TEST(test_svm_ova_sets)
 }
 END_TEST
 
-START_TEST(test_svm_ova_nb_bias)
+START_TEST(test_svm_nb_interpolation)
 {
-    /* label sets with NB scaling and interpolation: each bias minimises
-     * its problem's objective for the interpolated weights, so the
-     * derivative in b, b - 2 C sum_i c_i y_i max(0, 1 - y_i (s_i + b)),
-     * vanishes */
-    enum { K = 3 };
-    tcat_csr X;
-    uint8_t *t;
-    separable_sets(&X, &t, 150, K, 8, 15);
-    size_t D = X.cols;
-    float *scale = malloc(K * D * sizeof *scale), *W = malloc(D * K * sizeof *W), b[K];
-    ck_assert(scale && W);
-    uint64_t st = 31;
-    for (size_t j = 0; j < K * D; j++)
-        scale[j] = (float)uniform(&st, 0.5, 2.0);
-    double cw[K] = {2, 1, 0.5};
-    tcat_svm_opts o = svm_opts();
-    o.scale = scale;
-    o.beta = 0.25;
-    o.class_weight = cw;
-    o.targets = t;
-    ck_assert_int_eq(tcat_svm_train(&X, NULL, K, &o, W, b), TCAT_OK);
-    for (size_t k = 0; k < K; k++) {
-        double g = b[k], h = 1;
-        for (size_t i = 0; i < X.rows; i++) {
-            double s = b[k], yi = t[i * K + k] ? 1 : -1;
-            for (size_t p = X.ptr[i]; p < X.ptr[i + 1]; p++)
-                s += (double)W[(size_t)X.col[p] * K + k] * X.val[p];
-            double m = 1 - yi * s, c = 2 * o.C * (t[i * K + k] ? cw[k] : 1.0);
-            if (m > 0) {
-                g -= c * yi * m;
-                h += c;
+    /* NBSVM's interpolation, checked against its formula from the plain
+     * solution (beta 1) of the same problems: w'_j = (1 - beta) mean|w| +
+     * beta w_j on the scaled features, b' = beta b. Label sets (three
+     * problems) and two classes (one mirrored problem). */
+    for (int sets = 0; sets < 2; sets++) {
+        size_t K = sets ? 3 : 2;
+        tcat_csr X;
+        uint8_t *t = NULL;
+        int32_t *y = NULL;
+        if (sets)
+            separable_sets(&X, &t, 150, K, 8, 15);
+        else
+            separable(&X, &y, 150, K, 8, 15);
+        size_t D = X.cols;
+        float *scale = malloc(K * D * sizeof *scale), *W1 = malloc(D * K * sizeof *W1),
+              *W2 = malloc(D * K * sizeof *W2), b1[3], b2[3];
+        ck_assert(scale && W1 && W2);
+        uint64_t st = 31;
+        for (size_t j = 0; j < K * D; j++)
+            scale[j] = (float)uniform(&st, 0.5, 2.0);
+        if (!sets) /* class 1's ratios are class 0's negated */
+            for (size_t j = 0; j < D; j++)
+                scale[D + j] = -scale[j];
+        tcat_svm_opts o = svm_opts();
+        o.scale = scale;
+        o.targets = t;
+        o.beta = 1.0;
+        ck_assert_int_eq(tcat_svm_train(&X, y, K, &o, W1, b1), TCAT_OK);
+        o.beta = 0.25;
+        ck_assert_int_eq(tcat_svm_train(&X, y, K, &o, W2, b2), TCAT_OK);
+        for (size_t k = 0; k < K; k++) {
+            size_t kk = sets ? k : 0; /* two classes: class 1 mirrors class 0 */
+            double sign = sets || k == 0 ? 1.0 : -1.0, mean = 0;
+            for (size_t j = 0; j < D; j++)
+                mean += fabs(W1[j * K + kk] / scale[kk * D + j]);
+            mean /= (double)D;
+            for (size_t j = 0; j < D; j++) {
+                double w = W1[j * K + kk] / scale[kk * D + j];
+                double want = sign * (0.75 * mean + 0.25 * w) * scale[kk * D + j];
+                ck_assert_msg(fabs(W2[j * K + k] - want) <= 1e-5 * (1 + fabs(want)),
+                              "class %zu feature %zu: %g, want %g", k, j, W2[j * K + k], want);
             }
+            ck_assert_msg(fabs(b2[k] - 0.25 * b1[k]) <= 1e-6 * (1 + fabs(b1[k])),
+                          "class %zu: bias %g, want %g", k, b2[k], 0.25 * b1[k]);
         }
-        ck_assert_msg(fabs(g) <= 1e-4 * h, "label %zu: derivative in b %g (curvature %g)", k, g,
-                      h);
+        free(scale);
+        free(W1);
+        free(W2);
+        free(t);
+        free(y);
+        tcat_csr_free(&X);
     }
-    free(scale);
-    free(W);
-    free(t);
-    tcat_csr_free(&X);
 }
 END_TEST
 
@@ -868,6 +880,6 @@ Suite *learners_suite(void)
     tcase_add_test(tc, test_svm_deadline);
     tcase_add_test(tc, test_svm_ova_primal_optimal);
     tcase_add_test(tc, test_svm_ova_sets);
-    tcase_add_test(tc, test_svm_ova_nb_bias);
+    tcase_add_test(tc, test_svm_nb_interpolation);
     return s;
 }
