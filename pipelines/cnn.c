@@ -62,6 +62,12 @@ static size_t pad(const void *self)
     return c->wide ? maxw - 1 : 0;
 }
 
+static void unpadded(void *self)
+{
+    cnn *c = self;
+    c->wide = false;
+}
+
 static tcat_status encoder(const void *self, size_t in_dim, tcat_encoder **out, tcat_error *err)
 {
     const cnn *c = self;
@@ -82,6 +88,7 @@ static const tcat_neural_family family = {
     .effective = effective,
     .encoder = encoder,
     .pad = pad,
+    .unpadded = unpadded,
     .self_size = sizeof(cnn),
 };
 

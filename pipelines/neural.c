@@ -985,8 +985,8 @@ tcat_status tcat_neural_load(tcat_pipeline *p, const tcat_mreader *r, const char
            : NULL;
     if (!out)
         return st;
-    /* the padding it was trained with: models saved before the cnn's
-     * "wide" existed have no 'pad' section and read no padding */
+    /* the padding it was trained with: models saved before the family
+     * padded have no 'pad' section and read no padding */
     char name[64];
     snprintf(name, sizeof name, "%s.pad", prefix);
     if (tcat_mreader_find(r, name, NULL, NULL)) {
@@ -997,8 +997,14 @@ tcat_status tcat_neural_load(tcat_pipeline *p, const tcat_mreader *r, const char
             return tcat_fail(err, TCAT_ERR_MODEL, "section '%s' does not match the parameters",
                              name);
     } else if (m->pad) {
+        m->fam->unpadded(m->self);
         m->pad = 0;
-        set_param(m, "wide", json_false());
+        json_t *own = m->fam->effective(m->self);
+        if (!own || json_object_update(m->base.params, own) != 0) {
+            json_decref(own);
+            return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+        }
+        json_decref(own);
     }
     if ((st = tcat_wordids_view(&m->vocab, words, nw)) != TCAT_OK)
         return tcat_fail(err, st, st == TCAT_ERR_MODEL ? "section '%s.words' is not sorted"

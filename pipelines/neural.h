@@ -114,6 +114,9 @@ typedef struct tcat_neural_family {
     /* Zero rows read before and after each document's tokens (the cnn's
      * wide convolution); NULL: none. */
     size_t (*pad)(const void *self);
+    /* Sets the family's keys for no padding: a model file saved before
+     * the family padded (it has no 'pad' section). NULL when pad is. */
+    void (*unpadded)(void *self);
     size_t self_size;                 /* bytes of the family's own part */
 } tcat_neural_family;
 

@@ -2,7 +2,7 @@
  * pipeline interface: known answers (class words for the CNN; word order,
  * which a bag of words cannot see, for the RNN), every embedding mode and
  * init, determinism for a seed and thread count, save and load, bad
- * hyperparameters; multi-label (one-vs-all) known answers, determinism,
+ * hyperparameters, a cnn file from before padding; multi-label (one-vs-all) known answers, determinism,
  * save and load. */
 #include <check.h>
 #include <math.h>
@@ -12,6 +12,7 @@
 
 #include "core/rng.h"
 #include "model/model.h"
+#include "model/modelfile.h"
 #include "pipelines/pipeline.h"
 #include "tests/suites.h"
 #include "tests/synth.h"
@@ -196,6 +197,98 @@ START_TEST(test_cnn_deterministic_and_round_trip)
     deterministic("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 3}", 1);
     deterministic("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 3, \"mode\": \"multichannel\", "
                          "\"batch\": 10}", 2);
+}
+END_TEST
+
+/* Copies the model file at from to to, leaving out the sections whose
+ * names end in ".pad"; with narrow, the members' params say "wide": false
+ * and each such section holds 0 instead. */
+static void copy_model(const char *from, const char *to, bool narrow)
+{
+    tcat_error err = {0};
+    tcat_mreader *r = NULL;
+    tcat_mwriter *w = NULL;
+    ck_assert_msg(tcat_mreader_open(&r, from, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert_msg(tcat_mwriter_open(&w, to, &err) == TCAT_OK, "%s", err.msg);
+    for (size_t i = 0; i < tcat_mreader_count(r); i++) {
+        const void *data;
+        size_t size;
+        const char *name = tcat_mreader_section(r, i, &data, &size);
+        size_t len = strlen(name);
+        uint64_t zero = 0;
+        char *edited = NULL;
+        if (len > 4 && strcmp(name + len - 4, ".pad") == 0) {
+            if (!narrow)
+                continue;
+            data = &zero;
+        } else if (narrow && strcmp(name, "members") == 0) {
+            json_error_t je;
+            json_t *j = json_loadb(data, size, 0, &je);
+            ck_assert(j != NULL);
+            json_object_set_new(json_object_get(json_array_get(j, 0), "params"), "wide",
+                                json_false());
+            edited = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            data = edited;
+            size = strlen(edited);
+        }
+        ck_assert_msg(tcat_mwriter_add(w, name, data, size, &err) == TCAT_OK, "%s", err.msg);
+        free(edited);
+    }
+    ck_assert_msg(tcat_mwriter_commit(&w, &err) == TCAT_OK, "%s", err.msg);
+    tcat_mreader_close(&r);
+}
+
+static float *load_predict(const char *path, const tcat_docs *docs, size_t K)
+{
+    tcat_model *m = NULL;
+    tcat_error err = {0};
+    ck_assert_msg(tcat_model_load(&m, path, &err) == TCAT_OK, "%s", err.msg);
+    float *p = malloc(docs->n * K * sizeof *p);
+    ck_assert(p != NULL);
+    ck_assert_msg(tcat_model_predict_proba(m, docs, p, 1, &err) == TCAT_OK, "%s", err.msg);
+    tcat_model_free(&m);
+    return p;
+}
+
+START_TEST(test_cnn_file_without_padding)
+{
+    /* A cnn model file saved before the wide convolution existed has no
+     * 'pad' section: it reads no padding, exactly as a narrow model with
+     * the same weights does. */
+    tcat_corpus c;
+    synth_corpus(&c, 3, 30, 9);
+    size_t tr[128], te[128], ntr, nte;
+    split(&c, tr, &ntr, te, &nte);
+    tcat_docs train = {&c, tr, ntr}, dev = {&c, te, nte}, all = {&c, NULL, c.n};
+    tcat_pipeline *p = make("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 3}", 3);
+    free(fit_predict(p, &train, &dev, &all, 1, NULL));
+    scratch_setup();
+    tcat_model *m = synth_model(3);
+    tcat_error err = {0};
+    ck_assert(tcat_model_add_member(m, p, 1.0, NULL, &err) == TCAT_OK);
+    const char *wide = scratch_path("wide.tcat");
+    ck_assert_msg(tcat_model_save(m, wide, &err) == TCAT_OK, "%s", err.msg);
+    tcat_model_free(&m);
+    char old[4096], narrow[4096];
+    snprintf(old, sizeof old, "%s", scratch_path("old.tcat"));
+    snprintf(narrow, sizeof narrow, "%s", scratch_path("narrow.tcat"));
+    copy_model(wide, old, false);
+    copy_model(wide, narrow, true);
+    float *pw = load_predict(wide, &all, 3), *po = load_predict(old, &all, 3),
+          *pn = load_predict(narrow, &all, 3);
+    ck_assert_msg(memcmp(po, pn, c.n * 3 * sizeof *po) == 0,
+                  "a file without 'pad' predicts unlike the narrow model");
+    ck_assert_msg(memcmp(po, pw, c.n * 3 * sizeof *po) != 0, "the padding made no difference");
+    /* and its effective parameters say so */
+    ck_assert_msg(tcat_model_load(&m, old, &err) == TCAT_OK, "%s", err.msg);
+    ck_assert(json_is_false(json_object_get(m->members[0].p->params, "wide")));
+    tcat_model_free(&m);
+    scratch_teardown();
+    free(pw);
+    free(po);
+    free(pn);
+    tcat_corpus_free(&c);
 }
 END_TEST
 
@@ -396,6 +489,7 @@ Suite *neural_suite(void)
     tcase_add_test(tc, test_cnn_class_words);
     tcase_add_test(tc, test_cnn_modes_and_inits);
     tcase_add_test(tc, test_cnn_deterministic_and_round_trip);
+    tcase_add_test(tc, test_cnn_file_without_padding);
     tcase_add_test(tc, test_unlabeled_text_feeds_skipgram);
     tcase_add_test(tc, test_early_stopping_records_epochs);
     tc = tcase_new(s, "rnn");
