@@ -158,33 +158,40 @@ static double pool_score(const tcat_search_opts *o, const tcat_plan *plan, const
 
 /* ---- the search ------------------------------------------------------------- */
 
+/* A stratified split of d (tcat_split_holdout): *held gets about share
+ * of its documents, *kept the rest, both views over *idx (owned). */
+static tcat_status split_docs(const tcat_docs *d, double share, uint64_t seed, tcat_docs *kept,
+                              tcat_docs *held, size_t **idx)
+{
+    int32_t *y = tcat_docs_labels(d);
+    size_t *k = NULL, *h = NULL, nk = 0, nh = 0;
+    *idx = malloc((d->n ? d->n : 1) * sizeof **idx);
+    tcat_status st = y && *idx ? tcat_split_holdout(y, d->n, share, seed, &k, &nk, &h, &nh)
+                               : TCAT_ERR_NOMEM;
+    if (st == TCAT_OK) {
+        for (size_t i = 0; i < nk; i++)
+            (*idx)[i] = tcat_docs_at(d, k[i]);
+        for (size_t i = 0; i < nh; i++)
+            (*idx)[nk + i] = tcat_docs_at(d, h[i]);
+        *kept = (tcat_docs){d->c, *idx, nk};
+        *held = (tcat_docs){d->c, *idx + nk, nh};
+    } else {
+        free(*idx);
+        *idx = NULL;
+    }
+    free(y);
+    free(k);
+    free(h);
+    return st;
+}
+
 /* For a family that early-stops on dev: 10% of fit (stratified) held out
  * as its dev, so the documents the candidate is scored on never choose its
  * epochs. *idx owns both lists. */
 static tcat_status inner_split(const tcat_docs *fit, uint64_t seed, tcat_docs *train,
                                tcat_docs *dev, size_t **idx)
 {
-    int32_t *y = tcat_docs_labels(fit);
-    size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
-    *idx = malloc((fit->n ? fit->n : 1) * sizeof **idx);
-    tcat_status st = y && *idx ? tcat_split_holdout(y, fit->n, 0.1, seed ^ 0x696e6e6572ull, &keep,
-                                                    &nkeep, &held, &nheld)
-                               : TCAT_ERR_NOMEM;
-    if (st == TCAT_OK) {
-        for (size_t i = 0; i < nkeep; i++)
-            (*idx)[i] = tcat_docs_at(fit, keep[i]);
-        for (size_t i = 0; i < nheld; i++)
-            (*idx)[nkeep + i] = tcat_docs_at(fit, held[i]);
-        *train = (tcat_docs){fit->c, *idx, nkeep};
-        *dev = (tcat_docs){fit->c, *idx + nkeep, nheld};
-    } else {
-        free(*idx);
-        *idx = NULL;
-    }
-    free(y);
-    free(keep);
-    free(held);
-    return st;
+    return split_docs(fit, 0.1, seed ^ 0x696e6e6572ull, train, dev, idx);
 }
 
 /* Balanced class weights for docs: n / (K n_k), so every class weighs
@@ -276,31 +283,22 @@ static tcat_status evaluate_share(const tcat_search_opts *o, const tcat_plan *pl
                                   double share, uint64_t salt, tcat_candidate *c, int threads,
                                   double deadline, double *score, float *thr, tcat_error *err)
 {
-    tcat_status st = TCAT_OK;
     const tcat_docs *f0 = &plan->fit[0], *e0 = &plan->eval[0];
-    int32_t *y = tcat_docs_labels(f0);
-    size_t *keep = NULL, *held = NULL, nkeep = 0, nheld = 0;
-    size_t *idx = malloc((f0->n ? f0->n : 1) * sizeof *idx);
+    tcat_docs rest, sample;
+    size_t *idx = NULL;
     float *proba = malloc((e0->n ? e0->n : 1) * K * sizeof *proba);
-    if (!y || !idx || !proba ||
-        tcat_split_holdout(y, f0->n, share, o->seed ^ salt, &keep, &nkeep, &held, &nheld) !=
-            TCAT_OK)
-        st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
-    if (st == TCAT_OK) {
-        for (size_t i = 0; i < nheld; i++)
-            idx[i] = tcat_docs_at(f0, held[i]);
-        tcat_docs sample = {f0->c, idx, nheld};
+    tcat_status st = proba ? split_docs(f0, share, o->seed ^ salt, &rest, &sample, &idx)
+                           : TCAT_ERR_NOMEM;
+    if (st != TCAT_OK)
+        st = tcat_fail(err, st, "out of memory");
+    else
         st = fit_one(o, c, K, &sample, e0, proba, threads, deadline, NULL, NULL, NULL, err);
-    }
     if (st == TCAT_OK) {
         tcat_metrics m = {0};
         if ((st = score_docs(o, e0, proba, K, thr, &m, err)) == TCAT_OK)
             *score = tcat_metrics_get(&m, o->metric);
         tcat_metrics_free(&m);
     }
-    free(y);
-    free(keep);
-    free(held);
     free(idx);
     free(proba);
     return st;
