@@ -42,42 +42,10 @@ static void random_csr(tcat_csr *X, size_t rows, size_t cols, double density, ui
     }
 }
 
-/* Separable data: K classes, features 0..K-1 are the class indicators
- * (value 0.6..1 for the row's class), then `noise` features with small
- * random values shared by all. Labels i % K. */
-static void separable(tcat_csr *X, int32_t **y, size_t rows, size_t K, size_t noise,
-                      uint64_t seed)
-{
-    uint64_t st = seed;
-    size_t cols = K + noise;
-    X->rows = rows;
-    X->cols = cols;
-    X->ptr = malloc((rows + 1) * sizeof *X->ptr);
-    X->col = malloc(rows * cols * sizeof *X->col);
-    X->val = malloc(rows * cols * sizeof *X->val);
-    *y = malloc(rows * sizeof **y);
-    ck_assert(X->ptr && X->col && X->val && *y);
-    size_t z = 0;
-    X->ptr[0] = 0;
-    for (size_t i = 0; i < rows; i++) {
-        size_t k = i % K;
-        (*y)[i] = (int32_t)k;
-        X->col[z] = (uint32_t)k;
-        X->val[z++] = (float)(0.6 + 0.4 * (double)rng_below(&st, 1000) / 1000.0);
-        for (size_t j = 0; j < noise; j++) {
-            if (rng_below(&st, 3) == 0)
-                continue;
-            X->col[z] = (uint32_t)(K + j);
-            X->val[z++] = (float)(0.5 * (double)rng_below(&st, 1000) / 1000.0);
-        }
-        X->ptr[i + 1] = z;
-    }
-}
-
-/* Separable label sets: row i has label i % K, and every third row also
- * label (i + 1) % K; features 0..K-1 indicate the labels (0.6..1), then
- * `noise` small shared features. t: rows x K 0/1 (malloc'd). */
-static void separable_sets(tcat_csr *X, uint8_t **t, size_t rows, size_t K, size_t noise,
+/* Rows whose label sets t (rows x K, 0/1) can be read off the features:
+ * features 0..K-1 indicate the row's labels (value 0.6..1), then `noise`
+ * features with small random values shared by all. */
+static void indicator_rows(tcat_csr *X, const uint8_t *t, size_t rows, size_t K, size_t noise,
                            uint64_t seed)
 {
     uint64_t st = seed;
@@ -87,16 +55,12 @@ static void separable_sets(tcat_csr *X, uint8_t **t, size_t rows, size_t K, size
     X->ptr = malloc((rows + 1) * sizeof *X->ptr);
     X->col = malloc(rows * cols * sizeof *X->col);
     X->val = malloc(rows * cols * sizeof *X->val);
-    *t = calloc(rows * K, 1);
-    ck_assert(X->ptr && X->col && X->val && *t);
+    ck_assert(X->ptr && X->col && X->val);
     size_t z = 0;
     X->ptr[0] = 0;
     for (size_t i = 0; i < rows; i++) {
-        (*t)[i * K + i % K] = 1;
-        if (i % 3 == 0)
-            (*t)[i * K + (i + 1) % K] = 1;
         for (size_t k = 0; k < K; k++)
-            if ((*t)[i * K + k]) {
+            if (t[i * K + k]) {
                 X->col[z] = (uint32_t)k;
                 X->val[z++] = (float)(0.6 + 0.4 * (double)rng_below(&st, 1000) / 1000.0);
             }
@@ -108,6 +72,36 @@ static void separable_sets(tcat_csr *X, uint8_t **t, size_t rows, size_t K, size
         }
         X->ptr[i + 1] = z;
     }
+}
+
+/* Separable data: K classes, labels i % K, read off indicator_rows. */
+static void separable(tcat_csr *X, int32_t **y, size_t rows, size_t K, size_t noise,
+                      uint64_t seed)
+{
+    uint8_t *t = calloc(rows * K, 1);
+    *y = malloc(rows * sizeof **y);
+    ck_assert(t && *y);
+    for (size_t i = 0; i < rows; i++) {
+        (*y)[i] = (int32_t)(i % K);
+        t[i * K + i % K] = 1;
+    }
+    indicator_rows(X, t, rows, K, noise, seed);
+    free(t);
+}
+
+/* Separable label sets: row i has label i % K, and every third row also
+ * label (i + 1) % K; t: rows x K 0/1 (malloc'd). */
+static void separable_sets(tcat_csr *X, uint8_t **t, size_t rows, size_t K, size_t noise,
+                           uint64_t seed)
+{
+    *t = calloc(rows * K, 1);
+    ck_assert(*t);
+    for (size_t i = 0; i < rows; i++) {
+        (*t)[i * K + i % K] = 1;
+        if (i % 3 == 0)
+            (*t)[i * K + (i + 1) % K] = 1;
+    }
+    indicator_rows(X, *t, rows, K, noise, seed);
 }
 
 /* Random 0/1 label sets, each entry 1 with probability 2/5. */

@@ -3,7 +3,7 @@
  * pipelines/rnn.h) with fixed hyperparameters and times the fit alone.
  *
  *   nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]
- *           [--vectors FILE] [--pred OUT] [--dev-pred OUT]
+ *           [--vectors FILE] [--pred OUT] [--dev-pred OUT] [--keep-case]
  *
  * TRAIN, DEV and TEST are label<TAB>text files, read with the default
  * tokenizer (as `tcat train` reads them). The pipeline is fitted on TRAIN
@@ -15,6 +15,8 @@
  * without a second fit). Punctuation tokens
  * are kept in the corpus, as `tcat train` keeps them (cli/train.c), and
  * the family's "punct" hyperparameter decides whether it reads them.
+ * --keep-case turns the tokenizer's case folding off (Kim keeps TREC's
+ * case; `tcat tokenize --keep-case` does the same).
  * Prints one JSON line on stdout:
  *
  *   family, params        the effective hyperparameters after fit ("epochs"
@@ -52,7 +54,7 @@
 
 static const char usage[] =
     "usage: nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]\n"
-    "               [--vectors FILE] [--pred OUT] [--dev-pred OUT]\n"
+    "               [--vectors FILE] [--pred OUT] [--dev-pred OUT] [--keep-case]\n"
     "  DEV or TEST '-': none (no early stopping / no prediction)\n";
 
 static int fail(const char *what, tcat_status st, const tcat_error *err)
@@ -110,12 +112,17 @@ int main(int argc, char **argv)
     const char *pos[5], *vectors_path = NULL, *pred_path = NULL;
     const char *dev_pred_path = NULL;
     int npos = 0, threads = 1;
+    bool keep_case = false;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             return 0;
+        }
+        if (!strcmp(a, "--keep-case")) {
+            keep_case = true;
+            continue;
         }
         if (!strncmp(a, "--", 2)) {
             if (i + 1 >= argc) {
@@ -181,6 +188,7 @@ int main(int argc, char **argv)
     tcat_tok_config cfg;
     tcat_tok_config_default(&cfg);
     cfg.keep_punct = true; /* as `tcat train`: each family decides (its "punct") */
+    cfg.casefold = !keep_case;
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
     tcat_corpus train, dev, test;
