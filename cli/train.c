@@ -65,6 +65,8 @@ const char cmd_train_help[] =
     "                       each label's threshold tuned for the metric, and\n"
     "                       predict prints every label over its threshold\n"
     "                       [on when some TRAIN document has several labels]\n"
+    "  --keep-case          do not case-fold the text (\"US\" and \"us\" stay two\n"
+    "                       words); the model keeps this for predict [fold]\n"
     "  --max-members N      most distinct models in the ensemble; each costs\n"
     "                       prediction time, 1 keeps the single best [4]\n"
     "  --promote-if-better  replace an existing MODEL only when the new model's\n"
@@ -102,6 +104,7 @@ typedef struct options {
     int class_weight;        /* --class-weight: -1 searched, 0 none, 1 balanced */
     double min_throughput;   /* --min-throughput */
     bool multilabel;         /* --multilabel (else: when TRAIN has label sets) */
+    bool keep_case;          /* --keep-case: no case folding */
     double max_memory;       /* --max-memory in bytes, 0: the default */
     double t0, budget_end;   /* for the progress line */
     size_t steps, done;      /* candidate steps and top-rung candidates so far */
@@ -449,6 +452,7 @@ static int run(options *o)
     /* punctuation is kept in the corpus: each family decides whether to
      * read it (its "punct" hyperparameter), so it is tokenized once */
     tcfg.keep_punct = true;
+    tcfg.casefold = !o->keep_case;
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
     tcat_corpus all; /* TRAIN's documents, then DEV's */
@@ -728,7 +732,7 @@ int cmd_train(int argc, char **argv)
 {
     enum { O_DEV = 256, O_TIME, O_TRIALS, O_MODELS, O_METRIC, O_THREADS, O_SEED, O_FORMAT,
            O_REPORT, O_PROMOTE, O_VECTORS, O_UNLABELED, O_MAX_MEMBERS, O_PARAMS, O_CLASS_WEIGHT,
-           O_MIN_THROUGHPUT, O_MULTILABEL, O_MAX_MEMORY };
+           O_MIN_THROUGHPUT, O_MULTILABEL, O_MAX_MEMORY, O_KEEP_CASE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"dev", required_argument, NULL, O_DEV},
         {"time", required_argument, NULL, O_TIME}, {"trials", required_argument, NULL, O_TRIALS},
@@ -743,6 +747,7 @@ int cmd_train(int argc, char **argv)
         {"class-weight", required_argument, NULL, O_CLASS_WEIGHT},
         {"min-throughput", required_argument, NULL, O_MIN_THROUGHPUT},
         {"multilabel", no_argument, NULL, O_MULTILABEL},
+        {"keep-case", no_argument, NULL, O_KEEP_CASE},
         {"max-memory", required_argument, NULL, O_MAX_MEMORY},
         {"vectors", required_argument, NULL, O_VECTORS},
         {"unlabeled", required_argument, NULL, O_UNLABELED}, {"quiet", no_argument, NULL, 'q'},
@@ -838,6 +843,7 @@ int cmd_train(int argc, char **argv)
                                                 "not '%s'", optarg);
             break;
         case O_MULTILABEL: o.multilabel = true; break;
+        case O_KEEP_CASE: o.keep_case = true; break;
         case O_MAX_MEMORY:
             if (parse_size(optarg, &o.max_memory) != TCAT_OK)
                 return cli_usage_error("train", "--max-memory wants a size like 512M or 2G, not "

@@ -371,6 +371,28 @@ expect_usage "train --max-memory 12X"
 run train "$T/train.tsv" -o "$T/x.tcat" --max-memory 2G --trials 2
 expect_rc "train --max-memory 2G" 0
 
+# --keep-case: "US" (the country) and "us" (the pronoun) are two words,
+# and the model keeps the setting for predict; folded, they are one
+: >"$T/case.tsv"
+i=0
+while [ $i -lt 12 ]; do
+    printf 'place\tUS %s\nperson\tus %s\n' $i $i >>"$T/case.tsv"
+    i=$((i + 1))
+done
+run train "$T/case.tsv" -o "$T/case.tcat" --keep-case --models linear --params '{"min_df":1}' -q
+expect_rc "train --keep-case" 0
+input 'US\nus\n'
+run predict "$T/case.tcat"
+if [ "$(cut -f1 "$T/out" | tr '\n' ' ')" = "place person " ]; then ok; else
+    fail "predict with a --keep-case model: '$(tr '\n' '|' <"$T/out")'"; fi
+run info "$T/case.tcat"
+expect_out_has "info: a --keep-case model says casefold off" "casefold off"
+run train "$T/case.tsv" -o "$T/fold.tcat" --models linear --params '{"min_df":1}' -q
+input 'US\nus\n'
+run predict "$T/fold.tcat"
+if [ "$(cut -f1 "$T/out" | sort -u | wc -l)" -eq 1 ]; then ok; else
+    fail "predict with a folding model tells US from us: '$(tr '\n' '|' <"$T/out")'"; fi
+
 # ---- the end --------------------------------------------------------------------------------
 
 finish
