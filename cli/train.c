@@ -607,6 +607,12 @@ static int run(options *o)
                   "is %s fitted on a sample of %.1f%% of the documents; give more --time for "
                   "a better one", o->budget, search.cands[search.best].family,
             100 * search.sample_share);
+    if (search.costly.members > 1)
+        say(o, 1, "an ensemble of %zu candidates would gain %+.4f held-out %s out of fold, within "
+                  "the noise of the comparison (%.4f), and predict %.1fx slower: the best "
+                  "single candidate instead",
+            search.costly.members, search.costly.gain, tcat_metric_name(o->metric),
+            search.costly.noise, search.costly.factor);
     if (search.members > 1)
         say(o, 1, "ensemble of %zu candidates (weights above), %s: held-out %s %.4f out of fold "
                   "over the pool (best single %.4f, average %.4f, stack %.4f)",
@@ -699,6 +705,12 @@ static int run(options *o)
             json_object_set_new(rep, "multilabel", json_boolean(multilabel));
             if (search.sample_share > 0)
                 json_object_set_new(rep, "sample_share", json_real(search.sample_share));
+            if (search.costly.members > 1)
+                json_object_set_new(rep, "ensemble_left_out",
+                                    json_pack("{s:I, s:f, s:f, s:f}", "members",
+                                              (json_int_t)search.costly.members, "gain",
+                                              search.costly.gain, "noise", search.costly.noise,
+                                              "slower", search.costly.factor));
         }
         if (!rep || json_dump_file(rep, o->report, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             json_decref(rep);

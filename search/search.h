@@ -60,7 +60,10 @@
  * Ksikes, ICML 2004) or a stacker (L2 logistic regression on the members'
  * log-probabilities), whichever scores best out of fold over the pool;
  * at most max_members distinct candidates, and an ensemble only when it
- * beats the best single one. final_score is that out-of-fold score. With
+ * beats the best single one; one that predicts over twice as slowly as the
+ * best single candidate only when it beats it by more than the noise of
+ * the comparison (tcat_combine_noise; else costly says what was left
+ * out). final_score is that out-of-fold score. With
  * min_throughput, candidates predicting slower (documents/s per thread,
  * measured on the held-out predictions) are left out, and the ensemble's
  * combined rate stays above it; when none is fast enough the fastest is
@@ -158,6 +161,14 @@ tcat_status tcat_plan_kfold(tcat_plan *p, const tcat_corpus *c, const size_t *id
 
 void tcat_plan_free(tcat_plan *p);
 
+/* An ensemble that would have predicted `factor` times slower than the
+ * best single candidate, for an out-of-fold gain of `gain` within the
+ * comparison's noise (both in metric units). */
+typedef struct tcat_costly {
+    size_t members;
+    double gain, noise, factor;
+} tcat_costly;
+
 typedef struct tcat_search {
     tcat_candidate *cands;
     size_t ncand;
@@ -173,6 +184,8 @@ typedef struct tcat_search {
     size_t out_of_memory; /* candidates dropped: over max_memory, or an
                            * allocation failed while fitting them */
     char memory_note[512]; /* the first such candidate's message */
+    tcat_costly costly;   /* an ensemble left out for its predict cost
+                           * (members 0: none) */
     double sample_share;  /* 0: a normal search; else no candidate reached
                            * the top rung in the budget, the model is one
                            * fitted on this share of the documents and the

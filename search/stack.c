@@ -668,6 +668,14 @@ nomem:
     return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
 }
 
+double tcat_combine_noise(const float *a, const float *b, size_t n, size_t K)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        d += tcat_argmax(a + i * K, K) != tcat_argmax(b + i * K, K);
+    return n ? sqrt((double)d) / (double)n : 0.0;
+}
+
 void tcat_combine_free(tcat_combiner *c)
 {
     if (!c)

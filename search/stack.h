@@ -144,6 +144,13 @@ void tcat_combine_apply(const tcat_combiner *c, const float *const *proba, size_
 void tcat_combine_apply_rows(const tcat_combiner *c, const float *const *proba,
                              const size_t *rows, size_t nr, float *out);
 
+/* The noise in comparing two models' scores on the same n rows, from
+ * their n x K probabilities a and b: one standard error of the
+ * difference, sqrt(d) / n, where d is the rows whose most probable class
+ * differs (each such row moves accuracy by 1/n either way, and how many
+ * go each way is a sign test). 0 when n is. */
+double tcat_combine_noise(const float *a, const float *b, size_t n, size_t K);
+
 /* Frees the arrays and zeroes c. A zeroed c is fine. */
 void tcat_combine_free(tcat_combiner *c);
 

@@ -464,6 +464,25 @@ START_TEST(test_stack_usage_errors)
 }
 END_TEST
 
+START_TEST(test_stack_noise)
+{
+    /* two models over 100 rows of 3 classes that disagree on 9 rows:
+     * one standard error of their score difference is sqrt(9)/100 */
+    enum { N = 100, K = 3 };
+    static float a[N * K], b[N * K];
+    for (size_t i = 0; i < N; i++) {
+        size_t ka = i % K, kb = i < 9 ? (ka + 1) % K : ka;
+        for (size_t k = 0; k < K; k++) {
+            a[i * K + k] = k == ka ? 0.6f : 0.2f;
+            b[i * K + k] = k == kb ? 0.5f : 0.25f;
+        }
+    }
+    ck_assert_double_eq_tol(tcat_combine_noise(a, b, N, K), 0.03, 1e-12);
+    ck_assert_double_eq(tcat_combine_noise(a, a, N, K), 0.0);
+    ck_assert_double_eq(tcat_combine_noise(a, b, 0, K), 0.0);
+}
+END_TEST
+
 /* ---- what a model stores ----------------------------------------------------- */
 
 START_TEST(test_stack_json_round_trip)
@@ -636,6 +655,7 @@ Suite *stack_suite(void)
     tcase_add_test(tc, test_stack_apply_extreme);
     tcase_add_test(tc, test_stack_gradient);
     tc = tcase_new(s, "storage");
+    tcase_add_test(tc, test_stack_noise);
     tcase_add_test(tc, test_stack_json_round_trip);
     tcase_add_test(tc, test_stack_compact_and_copy);
     tcase_add_test(tc, test_stack_kind_names);
