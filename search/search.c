@@ -194,20 +194,12 @@ static tcat_status inner_split(const tcat_docs *fit, uint64_t seed, tcat_docs *t
     return split_docs(fit, 0.1, seed ^ 0x696e6e6572ull, train, dev, idx);
 }
 
-/* Balanced class weights for docs: n / (K n_k), so every class weighs
- * the same in the loss (a class absent from docs gets 1). With label
- * sets n_k counts the documents having label k, and a one-vs-all family
- * weighs label k's positive term by it. */
-static double *balanced_weights(const tcat_docs *d, size_t K, bool sets)
+/* Documents of d per class (K of them, calloc'd; NULL when out of
+ * memory); with label sets, documents having each label. */
+static size_t *class_counts(const tcat_docs *d, size_t K, bool sets)
 {
-    double *w = calloc(K, sizeof *w);
-    size_t *n = calloc(K, sizeof *n);
-    if (!w || !n) {
-        free(w);
-        free(n);
-        return NULL;
-    }
-    for (size_t i = 0; i < d->n; i++) {
+    size_t *n = calloc(K ? K : 1, sizeof *n);
+    for (size_t i = 0; n && i < d->n; i++) {
         size_t doc = tcat_docs_at(d, i);
         size_t lo = sets ? d->c->doc_label[doc] : 0, hi = sets ? d->c->doc_label[doc + 1] : 1;
         for (size_t j = lo; j < hi; j++) {
@@ -215,6 +207,22 @@ static double *balanced_weights(const tcat_docs *d, size_t K, bool sets)
             if (y >= 0 && (size_t)y < K)
                 n[y]++;
         }
+    }
+    return n;
+}
+
+/* Balanced class weights for docs: n / (K n_k), so every class weighs
+ * the same in the loss (a class absent from docs gets 1). With label
+ * sets n_k counts the documents having label k, and a one-vs-all family
+ * weighs label k's positive term by it. */
+static double *balanced_weights(const tcat_docs *d, size_t K, bool sets)
+{
+    double *w = calloc(K, sizeof *w);
+    size_t *n = class_counts(d, K, sets);
+    if (!w || !n) {
+        free(w);
+        free(n);
+        return NULL;
     }
     for (size_t k = 0; k < K; k++)
         w[k] = n[k] ? (double)d->n / ((double)K * (double)n[k]) : 1.0;
@@ -402,6 +410,9 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
             }
         }
         s->final_score = s->comb.cv_score[s->comb.kind];
+        /* the chosen combination's pool probabilities (in-sample for an
+         * ensemble): for the cost rule below and the pool metrics */
+        tcat_combine_apply(&s->comb, pp, n, out);
         /* several members must keep up with min_throughput and their refit
          * fit in what is left of the budget; else the best alone */
         bool slow = o->min_throughput > 0 && 1 / inv_rate < o->min_throughput;
@@ -412,7 +423,6 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
          * cut predict throughput 20-fold */
         double factor = s->cands[s->best].predict_rate * inv_rate;
         if (!o->multilabel && s->members > 1 && factor > 2) {
-            tcat_combine_apply(&s->comb, pp, n, out);
             double noise = tcat_combine_noise(out, s->cands[s->best].proba, n, K);
             double gain = s->final_score - s->comb.cv_score[TCAT_COMBINE_SINGLE];
             if (gain <= noise) {
@@ -428,10 +438,8 @@ static tcat_status combine(const tcat_search_opts *o, const tcat_plan *plan, siz
             tcat_combine_free(&s->comb);
             s->has_comb = false;
         }
-        /* the pool metrics of the chosen model (in-sample for an ensemble) */
-        if (s->has_comb)
-            tcat_combine_apply(&s->comb, pp, n, out);
-        else
+        /* the pool metrics of the chosen model */
+        if (!s->has_comb)
             memcpy(out, s->cands[s->best].proba, n * K * sizeof *out);
         if (o->multilabel && !(s->thresholds = malloc(K * sizeof *s->thresholds)))
             st = tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
@@ -656,14 +664,10 @@ static bool want_twins(const tcat_search_opts *o, const tcat_plan *plan, size_t 
     if (o->class_weight >= 0 || o->metric != TCAT_METRIC_MACRO_F1 || o->multilabel ||
         o->fixed_family)
         return false;
-    size_t *n = calloc(K, sizeof *n);
+    tcat_docs pool = {plan->c, plan->pool_idx, plan->npool};
+    size_t *n = class_counts(&pool, K, false);
     if (!n)
         return false;
-    for (size_t i = 0; i < plan->npool; i++) {
-        int32_t y = plan->c->label[plan->pool_idx[i]];
-        if (y >= 0 && (size_t)y < K)
-            n[y]++;
-    }
     size_t lo = SIZE_MAX, hi = 0;
     for (size_t k = 0; k < K; k++) {
         lo = n[k] < lo ? n[k] : lo;
