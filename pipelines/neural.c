@@ -47,9 +47,6 @@ void *tcat_neural_self(const tcat_pipeline *p) { return ((neural *)p)->self; }
 
 static size_t channels(const neural *m) { return m->mode == MODE_MULTI ? 2 : 1; }
 
-/* Zero rows the encoder reads before and after each document. */
-static size_t edge_pad(const neural *m) { return m->pad; }
-
 /* ---- hyperparameters --------------------------------------------------------- */
 
 static const char *const shared_keys[] = {
@@ -200,7 +197,7 @@ size_t tcat_neural_memory(const tcat_pipeline *p, const tcat_docs *train)
     size_t params = (ntheta + K * (F + 1)) * sizeof(float) * (states + 2 + T);
     /* activations kept for backward: a few per feature per token of a
      * batch, the batch's embedded inputs and their gradient */
-    size_t len = (size_t)(m->max_len > 0 ? m->max_len : 400) + 2 * edge_pad(m);
+    size_t len = (size_t)(m->max_len > 0 ? m->max_len : 400) + 2 * m->pad;
     size_t act = (size_t)m->batch * len * (4 * F + 2 * in_dim) * sizeof(float);
     return table + params + act + z.tokens * sizeof(uint32_t) + train->n * 2 * sizeof(size_t);
 }
@@ -358,7 +355,7 @@ static tcat_status forward(const neural *m, worker *w, const seqs *s, const size
                            size_t B, bool train, tcat_rng *r)
 {
     size_t T = m->enc->ops->min_len(m->enc), dim = (size_t)m->dim, K = m->base.nclasses;
-    size_t F = m->F, in = dim * channels(m), P = edge_pad(m);
+    size_t F = m->F, in = dim * channels(m), P = m->pad;
     for (size_t b = 0; b < B; b++)
         if (seq_len(s, list[b]) + 2 * P > T)
             T = seq_len(s, list[b]) + 2 * P;
