@@ -276,6 +276,10 @@ static tcat_status emit(ctx *x, const float *row, const char *file)
     return put(b, "}\n", 2);
 }
 
+/* Raw bytes the batch may gather before it is answered, full or not
+ * (one longer document still goes whole; its memory is not kept). */
+#define BATCH_MAX_BYTES (1u << 26)
+
 /* Worker w's part of the batch: documents [n w / W, n (w + 1) / W). */
 static void batch_part(size_t n, int W, int w, size_t *lo, size_t *hi)
 {
@@ -333,13 +337,10 @@ static tcat_status run_batch(ctx *x, tcat_error *err)
             return tcat_fail(err, st, "out of memory");
     x->nraw = 0;
     x->raw.len = 0;
-    if (x->raw.cap > (1u << 26)) /* do not keep the memory of huge documents */
+    if (x->raw.cap > BATCH_MAX_BYTES)
         tcat_buf_free(&x->raw);
     return TCAT_OK;
 }
-
-/* Raw bytes the batch may gather before it is answered, full or not. */
-#define BATCH_MAX_BYTES (1u << 26)
 
 static tcat_status add_doc(ctx *x, const char *text, size_t len, tcat_error *err)
 {
