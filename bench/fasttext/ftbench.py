@@ -645,7 +645,9 @@ def section(a, results, infos, started, elapsed, load0, load1):
     return "\n".join(L) + "\n"
 
 
-def write_results(root, sec):
+def write_results(root, sec, begin=BEGIN, end=END):
+    """Replaces the block between begin and end in bench/RESULTS.md (appends it
+    when absent)."""
     path = os.path.join(root, "bench", "RESULTS.md")
     # re-read right before writing: other benchmarks edit their own blocks
     try:
@@ -656,8 +658,8 @@ def write_results(root, sec):
                 "in its title; rerunning a benchmark replaces only its own section (the block "
                 "between its markers).\n")
     lines = text.splitlines(keepends=True)
-    b = next((i for i, l in enumerate(lines) if l.startswith(BEGIN)), None)
-    e = next((i for i, l in enumerate(lines) if l.startswith(END)), None)
+    b = next((i for i, l in enumerate(lines) if l.startswith(begin)), None)
+    e = next((i for i, l in enumerate(lines) if l.startswith(end)), None)
     if b is not None and e is not None and e >= b:
         new = "".join(lines[:b]) + sec + "".join(lines[e + 1:])
     else:
