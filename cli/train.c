@@ -12,7 +12,6 @@
 #include "core/cache.h"
 #include "core/version.h"
 #include "corpora/corpus.h"
-#include "corpora/linereader.h"
 #include "corpora/split.h"
 #include "embeddings/vectors.h"
 #include "model/model.h"
@@ -416,28 +415,6 @@ static void progress_end(const options *o)
 #define CV_MAX_TOKENS 2000000
 #define CV_FOLDS 5
 
-/* Text without labels, one document per line; a line longer than the
- * reader's window comes in pieces, each a document (fine for word
- * vectors, which only look at nearby words). */
-static tcat_status read_unlabeled(const char *path, tcat_tok *tok, tcat_corpus *c,
-                                  tcat_error *err)
-{
-    tcat_lines *l;
-    tcat_status st = tcat_lines_open(&l, path, 0, err);
-    if (st != TCAT_OK)
-        return st;
-    for (;;) {
-        tcat_piece p;
-        bool done;
-        if ((st = tcat_lines_next(l, &p, &done, err)) != TCAT_OK || done)
-            break;
-        if (p.len && (st = tcat_corpus_add(c, tok, p.data, p.len, NULL, 0, err)) != TCAT_OK)
-            break;
-    }
-    tcat_lines_close(&l);
-    return st;
-}
-
 static int run(options *o)
 {
     tcat_error err = {0};
@@ -560,7 +537,7 @@ static int run(options *o)
             tcat_vec_dim(vectors));
     }
     if (o->unlabeled) {
-        if ((st = read_unlabeled(o->unlabeled, tok, &unlabeled, &err)) != TCAT_OK)
+        if ((st = tcat_corpus_read_lines(&unlabeled, o->unlabeled, tok, &err)) != TCAT_OK)
             goto fail;
         say(o, 1, "%s: %zu documents, %zu tokens (unlabelled)", o->unlabeled, unlabeled.n,
             unlabeled.ntok);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "corpora/linereader.h"
+
 void tcat_corpus_init(tcat_corpus *c) { memset(c, 0, sizeof *c); }
 
 void tcat_corpus_free(tcat_corpus *c)
@@ -223,6 +225,25 @@ tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, 
                              tcat_labels *labels, bool add_labels, tcat_error *err)
 {
     return tcat_corpus_read_ex(c, path, fmt, tok, labels, add_labels, NULL, NULL, err);
+}
+
+tcat_status tcat_corpus_read_lines(tcat_corpus *c, const char *path, tcat_tok *tok,
+                                   tcat_error *err)
+{
+    tcat_lines *l;
+    tcat_status st = tcat_lines_open(&l, path, 0, err);
+    if (st != TCAT_OK)
+        return st;
+    for (;;) {
+        tcat_piece p;
+        bool done;
+        if ((st = tcat_lines_next(l, &p, &done, err)) != TCAT_OK || done)
+            break;
+        if (p.len && (st = tcat_corpus_add(c, tok, p.data, p.len, NULL, 0, err)) != TCAT_OK)
+            break;
+    }
+    tcat_lines_close(&l);
+    return st;
 }
 
 tcat_status tcat_corpus_read_ex(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,

@@ -89,6 +89,13 @@ tcat_status tcat_corpus_copy_doc(tcat_corpus *dst, const tcat_corpus *src, size_
 tcat_status tcat_corpus_read(tcat_corpus *c, const char *path, tcat_format fmt, tcat_tok *tok,
                              tcat_labels *labels, bool add_labels, tcat_error *err);
 
+/* Reads text without labels, one document per line (label -1), e.g.
+ * `tcat train --unlabeled` for word vectors. Empty lines are skipped; a
+ * line longer than the line reader's window comes in pieces, each a
+ * document (fine for word vectors, which only look at nearby words). */
+tcat_status tcat_corpus_read_lines(tcat_corpus *c, const char *path, tcat_tok *tok,
+                                   tcat_error *err);
+
 /* tcat_corpus_read that also calls on_unknown(ctx, name, len) for every
  * label not in a fixed label set (with add_labels false), e.g. to report
  * which labels a test set has that the model does not. A non-OK return

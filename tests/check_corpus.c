@@ -547,6 +547,38 @@ START_TEST(test_corpus_read_multilabel_and_errors)
 }
 END_TEST
 
+/* Unlabelled text, a document a line (`tcat train --unlabeled`). */
+START_TEST(test_corpus_read_lines)
+{
+    const char *path = scratch_write("unlabeled.txt", "Hello world\n"
+                                                      "\n"
+                                                      "second\tline, with a tab\r\n"
+                                                      "bad \xff byte\n"
+                                                      "last line, no newline");
+    tcat_corpus c;
+    tcat_corpus_init(&c);
+    tcat_error err = {0};
+    ck_assert_msg(tcat_corpus_read_lines(&c, path, tok_default(), &err) == TCAT_OK, "read: %s",
+                  err.msg);
+    ck_assert_uint_eq(c.n, 4); /* the empty line is skipped */
+    for (size_t i = 0; i < c.n; i++) {
+        ck_assert_int_eq(c.label[i], -1);
+        ck_assert_uint_eq(c.doc_label[i + 1] - c.doc_label[i], 0);
+    }
+    ck_assert_str_eq(doc_tokens(&c, 0), "hello world");
+    ck_assert_str_eq(doc_tokens(&c, 1), "second line with a tab");
+    ck_assert_uint_eq(c.stats.invalid_utf8, 1);
+    ck_assert_str_eq(doc_tokens(&c, 3), "last line no newline");
+    tcat_corpus_free(&c);
+
+    tcat_corpus_init(&c);
+    ck_assert_int_eq(tcat_corpus_read_lines(&c, scratch_path("missing.txt"), tok_default(), &err),
+                     TCAT_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "missing.txt"));
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 Suite *corpus_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -569,5 +601,6 @@ Suite *corpus_suite(void)
     tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
     tcase_add_test(tc, test_corpus_read_tsv);
     tcase_add_test(tc, test_corpus_read_multilabel_and_errors);
+    tcase_add_test(tc, test_corpus_read_lines);
     return s;
 }

@@ -54,7 +54,10 @@
 
 static const char usage[] =
     "usage: nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]\n"
-    "               [--vectors FILE] [--pred OUT] [--dev-pred OUT] [--keep-case]\n"
+    "               [--vectors FILE] [--unlabeled FILE] [--pred OUT] [--dev-pred OUT]\n"
+    "               [--keep-case]\n"
+    "  --unlabeled FILE: text without labels, a document a line, for the in-domain\n"
+    "  word vectors (\"init\":\"skipgram\"), as `tcat train --unlabeled`\n"
     "  DEV or TEST '-': none (no early stopping / no prediction)\n";
 
 static int fail(const char *what, tcat_status st, const tcat_error *err)
@@ -109,7 +112,7 @@ static int write_pred(const char *path, const float *proba, size_t n, size_t K,
 
 int main(int argc, char **argv)
 {
-    const char *pos[5], *vectors_path = NULL, *pred_path = NULL;
+    const char *pos[5], *vectors_path = NULL, *pred_path = NULL, *unlabeled_path = NULL;
     const char *dev_pred_path = NULL;
     int npos = 0, threads = 1;
     bool keep_case = false;
@@ -147,6 +150,8 @@ int main(int argc, char **argv)
                 }
             } else if (!strcmp(a, "--vectors"))
                 vectors_path = v;
+            else if (!strcmp(a, "--unlabeled"))
+                unlabeled_path = v;
             else if (!strcmp(a, "--pred"))
                 pred_path = v;
             else if (!strcmp(a, "--dev-pred"))
@@ -191,7 +196,8 @@ int main(int argc, char **argv)
     cfg.casefold = !keep_case;
     tcat_tok *tok = NULL;
     tcat_labels *labels = NULL;
-    tcat_corpus train, dev, test;
+    tcat_corpus train, dev, test, unl;
+    tcat_corpus_init(&unl);
     tcat_corpus_init(&train);
     tcat_corpus_init(&dev);
     tcat_corpus_init(&test);
@@ -239,6 +245,11 @@ int main(int argc, char **argv)
         goto done;
     }
     ntest = test.n;
+    if (unlabeled_path &&
+        (st = tcat_corpus_read_lines(&unl, unlabeled_path, tok, &err)) != TCAT_OK) {
+        code = fail(unlabeled_path, st, &err);
+        goto done;
+    }
     if (vectors_path) {
         tcat_vec_options vo;
         tcat_vec_options_default(&vo);
@@ -257,7 +268,8 @@ int main(int argc, char **argv)
     long epochs_req = param_int(before, "epochs", 0), patience = param_int(before, "patience", 0);
 
     tcat_docs tr = {&train, NULL, train.n}, dv = {&dev, dev_idx, ndev};
-    tcat_fit_opts fo = {.threads = threads, .seed = (uint64_t)seed, .vectors = vec};
+    tcat_fit_opts fo = {.threads = threads, .seed = (uint64_t)seed, .vectors = vec,
+                        .unlabeled = unlabeled_path ? &unl : NULL};
     double t0 = tcat_now();
     if ((st = tcat_pipeline_fit(p, &tr, dev_path ? &dv : NULL, &fo, &err)) != TCAT_OK) {
         code = fail("fit", st, &err);
@@ -335,6 +347,7 @@ done:
     free(dev_idx);
     tcat_pipeline_free(&p);
     tcat_vec_free(&vec);
+    tcat_corpus_free(&unl);
     tcat_corpus_free(&test);
     tcat_corpus_free(&dev);
     tcat_corpus_free(&train);
