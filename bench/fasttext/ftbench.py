@@ -367,11 +367,13 @@ def geomean(xs):
 
 
 def f1_verdict(d):
+    """The macro-F1 goal of issue 4, "at least as accurate as fastText", with
+    its 0.5-point tolerance: d = tcat - fastText in points."""
     if d is None:
         return "not measured"
-    if abs(d) <= F1_TOL:
-        return "met"
-    return "not met (tcat higher)" if d > 0 else "**not met**"
+    if d < -F1_TOL:
+        return "**not met**"
+    return "met" if d <= F1_TOL else "met (tcat higher)"
 
 
 def derive(r):
@@ -479,9 +481,9 @@ def goals_md(results):
     out = []
 
     def listing(rs, field, detail):
-        met = [r for r in rs if r["d"][field] == "met"]
+        met = [r for r in rs if r["d"][field].startswith("met")]
         meas = [r for r in rs if r["d"][field] != "not measured"]
-        miss = [r for r in meas if r["d"][field] != "met"]
+        miss = [r for r in meas if not r["d"][field].startswith("met")]
         s = "**%s: met on %d of %d**" % ("met" if meas and not miss else "not met",
                                          len(met), len(meas))
         if miss:
@@ -494,8 +496,8 @@ def goals_md(results):
 
     for key, name in (("a", "defaults"), ("b", "wordNgrams 2")):
         rs = [r for r in results if r["setting"] == key]
-        out.append("- tcat macro-F1 within %.1f point of fastText's, same hyperparameters, (%s) "
-                   "%s: %s" % (F1_TOL, key, name, listing(
+        out.append("- tcat macro-F1 at least fastText's less %.1f point, same hyperparameters, "
+                   "(%s) %s: %s" % (F1_TOL, key, name, listing(
                        rs, "f1_goal", lambda r: "%s (%.4f vs %.4f, %+.2f%s)" % (
                            r["corpus"], r["tcat"]["f1"], r["ft"]["f1"], r["d"]["diff"],
                            ", tcat higher" if r["d"]["diff"] > 0 else ""))))
@@ -628,7 +630,10 @@ def section(a, results, infos, started, elapsed, load0, load1):
              "fastText words but one tcat word. The macro-F1 goal measures the two systems "
              "as a user gets them, not the SGD alone.")
     L.append("- Ratios: tcat ÷ fastText (macro-F1: tcat − fastText, points). F1 goal: "
-             "|diff| <= %.1f point; \"not met (tcat higher)\" = outside the band above it." %
+             "tcat >= fastText − %.1f point (issue 4: \"at least as accurate as fastText\", "
+             "within 0.5 point); \"met (tcat higher)\" = above the band. The fixed test "
+             "sets are too small to resolve 0.5 point: `sh bench/fasttext/run --cv` "
+             "measures the same by 10-fold cross-validation." %
              F1_TOL)
     L.append("")
     L.append("### Summary")

@@ -195,9 +195,7 @@ def run_corpus(a, score, c, cdir, w, k, seed):
 
 
 def verdict(v):
-    if v["diff"] >= -F1_TOL:
-        return "met" if v["diff"] <= F1_TOL else "met (tcat higher)"
-    return "**not met**"
+    return ftbench.f1_verdict(v["diff"])
 
 
 def ci_verdict(v):
