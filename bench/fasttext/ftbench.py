@@ -675,23 +675,31 @@ def write_results(root, sec, begin=BEGIN, end=END):
     os.replace(tmp, path)
 
 
-def main():
+def args_and_corpora(default, note=say):
+    """The command line of ./run (--root, --corpora-dir, --scorer; a.tcat) and
+    the corpora to run: CORPORA or default, those with train/dev/test.tsv."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--corpora-dir", required=True)
     ap.add_argument("--scorer", required=True)
     a = ap.parse_args()
     a.tcat = os.path.join(a.root, "tcat")
-    want = os.environ.get("CORPORA", "").replace(",", " ").split() or ALL_CORPORA
+    want = os.environ.get("CORPORA", "").replace(",", " ").split() or default
     corpora = []
     for c in want:
         cdir = os.path.join(a.corpora_dir, c)
         if all(os.path.isfile(os.path.join(cdir, s + ".tsv")) for s in ("train", "dev", "test")):
             corpora.append(c)
         else:
-            say("%s: no train/dev/test.tsv in %s: skipped" % (c, cdir))
+            note("%s: no train/dev/test.tsv in %s: skipped" % (c, cdir))
     if not corpora:
-        say("no corpus to run: SKIPPED")
+        note("no corpus to run: SKIPPED")
+    return a, corpora
+
+
+def main():
+    a, corpora = args_and_corpora(ALL_CORPORA)
+    if not corpora:
         return 0
     keep = os.environ.get("KEEP")
     tmp = keep or tempfile.mkdtemp(prefix="tcat-bench-fasttext.")

@@ -9,7 +9,6 @@ document of the corpus (train + dev + test) is predicted once, by models
 that never saw it, and the per-fold differences give a confidence interval.
 Same hyperparameters, same folds, same seeds for both systems.
 """
-import argparse
 import datetime
 import importlib.util
 import json
@@ -277,29 +276,15 @@ def section(a, rows, k, seed, started, elapsed, load0, load1):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--corpora-dir", required=True)
-    ap.add_argument("--scorer", required=True)
-    a = ap.parse_args()
-    a.tcat = os.path.join(a.root, "tcat")
+    a, corpora = ftbench.args_and_corpora(SMALL_CORPORA, say)
+    if not corpora:
+        return 0
     score = load_scorer(a.scorer)
     k = int(os.environ.get("FOLDS", FOLDS))
     seed = int(os.environ.get("SEED", 1))
     if k < 2:
         say("FOLDS must be at least 2")
         return 2
-    want = os.environ.get("CORPORA", "").replace(",", " ").split() or SMALL_CORPORA
-    corpora = []
-    for c in want:
-        cdir = os.path.join(a.corpora_dir, c)
-        if all(os.path.isfile(os.path.join(cdir, s + ".tsv")) for s in ("train", "dev", "test")):
-            corpora.append(c)
-        else:
-            say("%s: no train/dev/test.tsv in %s: skipped" % (c, cdir))
-    if not corpora:
-        say("no corpus to run: SKIPPED")
-        return 0
     tmp = tempfile.mkdtemp(prefix="tcat-bench-fasttext-cv.")
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0, load0 = time.time(), ftbench.loadavg()
