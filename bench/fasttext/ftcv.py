@@ -145,50 +145,69 @@ def with_variant(params, extra):
     return json.dumps(d, separators=(",", ":"))
 
 
-def paired(score, labels, held_by_fold, oof_a, oof_b, k):
-    """tcat − fastText: out-of-fold macro-F1s, the pooled difference and
-    the per-fold mean with its 95% interval, in points."""
-    diffs = []
+def fold_diffs(score, labels, held_by_fold, oof_a, oof_b):
+    """tcat − fastText macro-F1 on each fold, in points."""
+    out = []
     for held in held_by_fold:
         gold = [labels[i] for i in held]
-        diffs.append(100 * (score(gold, [oof_a[i] for i in held])[0] -
-                            score(gold, [oof_b[i] for i in held])[0]))
-    fa, fb = score(labels, oof_a)[0], score(labels, oof_b)[0]
-    mean = sum(diffs) / k
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (k - 1))
-    half = t975(k - 1) * sd / math.sqrt(k)
-    return {"tcat": fa, "diff": 100 * (fa - fb), "lo": mean - half, "hi": mean + half}
+        out.append(100 * (score(gold, [oof_a[i] for i in held])[0] -
+                          score(gold, [oof_b[i] for i in held])[0]))
+    return out
 
 
-def run_corpus(a, score, c, cdir, w, k, seed):
+def interval(diffs, k):
+    """95% interval of the mean of R x k per-fold differences, by the
+    corrected resampled t-test (Nadeau and Bengio 2003): the training sets
+    of the folds overlap, so the variance of the mean is s^2 (1/(R k) +
+    n_test/n_train) rather than s^2/(R k), with n_test/n_train = 1/(k-1)."""
+    n = len(diffs)
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1)
+    half = t975(n - 1) * math.sqrt(var * (1.0 / n + 1.0 / (k - 1)))
+    return mean - half, mean + half
+
+
+def run_corpus(a, score, c, cdir, w, k, repeats, seed):
     docs = read_corpus(cdir)
     labels = [y for y, _ in docs]
-    fold = stratified_folds(labels, k, seed)
-    held_by_fold = [[i for i, g in enumerate(fold) if g == f] for f in range(k)]
     rows = []
     for key, name, flags, params in ftbench.SETTINGS:
-        oof = {v: [""] * len(docs) for v in ["ft"] + [v for v, _ in VARIANTS]}
+        names = ["ft"] + [v for v, _ in VARIANTS]
+        f1 = {v: [] for v in names}            # out-of-fold macro-F1, per repetition
+        diffs = {v: [] for v, _ in VARIANTS}   # per fold, every repetition
         t0 = time.time()
-        for f in range(k):
-            tr, ftin, txt = write_fold(docs, fold, f, w)
-            s = seed + f  # a different start per fold, the same for every system
-            preds = [("ft", fit_predict_fasttext(ftin, txt, flags, s, w))]
-            for v, extra in VARIANTS:
-                preds.append((v, fit_predict_tcat(a.tcat, tr, txt, with_variant(params, extra),
-                                                  s, w)))
-            for sysname, pred in preds:
-                if len(pred) != len(held_by_fold[f]):
-                    raise RuntimeError("%s fold %d: %d predictions for %d documents" % (
-                        sysname, f, len(pred), len(held_by_fold[f])))
-                for i, y in zip(held_by_fold[f], pred):
-                    oof[sysname][i] = y
-        r = {"corpus": c, "setting": key, "name": name, "docs": len(docs),
-             "ft": score(labels, oof["ft"])[0], "seconds": time.time() - t0}
+        for rep in range(repeats):
+            fold = stratified_folds(labels, k, seed + rep)
+            held_by_fold = [[i for i, g in enumerate(fold) if g == f] for f in range(k)]
+            oof = {v: [""] * len(docs) for v in names}
+            for f in range(k):
+                tr, ftin, txt = write_fold(docs, fold, f, w)
+                # a different start per fold, the same for every system
+                s = seed + rep * k + f
+                preds = [("ft", fit_predict_fasttext(ftin, txt, flags, s, w))]
+                for v, extra in VARIANTS:
+                    preds.append((v, fit_predict_tcat(a.tcat, tr, txt,
+                                                      with_variant(params, extra), s, w)))
+                for sysname, pred in preds:
+                    if len(pred) != len(held_by_fold[f]):
+                        raise RuntimeError("%s fold %d: %d predictions for %d documents" % (
+                            sysname, f, len(pred), len(held_by_fold[f])))
+                    for i, y in zip(held_by_fold[f], pred):
+                        oof[sysname][i] = y
+            for v in names:
+                f1[v].append(score(labels, oof[v])[0])
+            for v, _ in VARIANTS:
+                diffs[v].extend(fold_diffs(score, labels, held_by_fold, oof[v], oof["ft"]))
+        ft = sum(f1["ft"]) / repeats
+        r = {"corpus": c, "setting": key, "name": name, "docs": len(docs), "ft": ft,
+             "seconds": time.time() - t0}
         for v, _ in VARIANTS:
-            r[v] = paired(score, labels, held_by_fold, oof[v], oof["ft"], k)
+            tc = sum(f1[v]) / repeats
+            lo, hi = interval(diffs[v], k)
+            r[v] = {"tcat": tc, "diff": 100 * (tc - ft), "lo": lo, "hi": hi}
             say("%s (%s) tcat %s: out-of-fold macro-F1 fastText %.4f tcat %.4f, %+.2f points "
-                "(per-fold 95%% interval [%+.2f, %+.2f])" % (
-                    c, key, v, r["ft"], r[v]["tcat"], r[v]["diff"], r[v]["lo"], r[v]["hi"]))
+                "(95%% interval [%+.2f, %+.2f])" % (
+                    c, key, v, ft, tc, r[v]["diff"], lo, hi))
         rows.append(r)
     return rows
 
@@ -205,32 +224,37 @@ def ci_verdict(v):
     return "undecided"
 
 
-def section(a, rows, k, seed, started, elapsed, load0, load1):
+def section(a, rows, k, repeats, seed, started, elapsed, load0, load1):
     tv = subprocess.run([a.tcat, "--version"], capture_output=True, text=True).stdout.strip()
     fv = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "fasttext"],
                         capture_output=True, text=True).stdout.strip() or "?"
     env = ("CORPORA='%s' " % os.environ["CORPORA"]) if os.environ.get("CORPORA") else ""
     L = [BEGIN + " (written by bench/fasttext/run --cv; replaced on rerun) -->",
          "## fastText parity by %d-fold cross-validation (bench/fasttext/run --cv)" % k, ""]
+    rk = repeats * k
     L.append("- Date: %s (whole run %.1f min)" % (started, elapsed / 60))
     L.append("- Machine: %s; load average %s at the start, %s at the end" % (
         ftbench.machine(), load0, load1))
     L.append("- Versions: %s; fastText %s (Debian package `fasttext`, CLI)" % (tv, fv))
-    L.append("- Command: `%sFOLDS=%d SEED=%d sh bench/fasttext/run --cv` at the repo root; tcat "
-             "commit %s" % (env, k, seed, ftbench.git_state(a.root)))
+    L.append("- Command: `%sFOLDS=%d REPEATS=%d SEED=%d sh bench/fasttext/run --cv` at the "
+             "repo root; tcat commit %s" % (env, k, repeats, seed, ftbench.git_state(a.root)))
     L.append("- Method: each corpus's train.tsv, dev.tsv and test.tsv pooled and dealt into "
-             "%d stratified folds (each class shuffled with seed %d, dealt round-robin); for "
-             "fold f both systems train on the other %d folds, with seed %d + f, and predict "
-             "fold f. fastText: `fasttext supervised -input REST.ft -output M -thread 1 "
+             "%d stratified folds (repetition r = 0..%d: each class shuffled with seed %d + r, "
+             "dealt round-robin); for fold f both systems train on the other %d folds, with "
+             "seed %d + r × %d + f, and predict fold f. fastText: `fasttext supervised -input REST.ft -output M -thread 1 "
              "-seed S [FLAGS]`, `fasttext predict M.bin -`; tcat: `tcat train REST.tsv -o "
              "M.tcat --models fasttext --params P --threads 1 --seed S`, the first column of "
              "`tcat predict M.tcat --threads 1`. Settings as in bench/fasttext: (a) defaults, "
              "P `%s`; (b) `-wordNgrams 2`, P `%s`." % (
-                 k, seed, k - 1, seed, ftbench.SETTINGS[0][3], ftbench.SETTINGS[1][3]))
+                 k, repeats - 1, seed, k - 1, seed, k, ftbench.SETTINGS[0][3],
+                 ftbench.SETTINGS[1][3]))
     L.append("- Scores by `../shared/peers/score.py`'s score(): out-of-fold macro-F1 = one "
-             "macro-F1 over every document's prediction; diff = tcat − fastText in points; "
-             "the 95%% interval is the mean of the %d per-fold differences ± t(%d) × their "
-             "standard error." % (k, k - 1))
+             "macro-F1 over every document's prediction, averaged over the %d repetition(s); "
+             "diff = tcat − fastText in points; the 95%% interval is the mean of the %d "
+             "per-fold differences ± t(%d) × sqrt(s² (1/%d + 1/%d)), the corrected resampled "
+             "t-test (Nadeau and Bengio 2003: folds share most of their training documents, "
+             "so the per-fold differences are not independent and the plain s/sqrt(n) would "
+             "be too narrow)." % (repeats, rk, rk - 1, rk, k - 1))
     L.append("- Two tcat runs per fold: `default` (P as above: the fasttext family skips "
              "punctuation tokens by default) and `punct` (P with `\"punct\":true`: it reads "
              "them, as fastText reads every white-space token of these corpora, whose "
@@ -282,6 +306,7 @@ def main():
     score = load_scorer(a.scorer)
     k = int(os.environ.get("FOLDS", FOLDS))
     seed = int(os.environ.get("SEED", 1))
+    repeats = int(os.environ.get("REPEATS", 1))
     if k < 2:
         say("FOLDS must be at least 2")
         return 2
@@ -291,10 +316,11 @@ def main():
     rows = []
     try:
         for c in corpora:
-            rows.extend(run_corpus(a, score, c, os.path.join(a.corpora_dir, c), tmp, k, seed))
+            rows.extend(run_corpus(a, score, c, os.path.join(a.corpora_dir, c), tmp, k,
+                                   repeats, seed))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    sec = section(a, rows, k, seed, started, time.time() - t0, load0, ftbench.loadavg())
+    sec = section(a, rows, k, repeats, seed, started, time.time() - t0, load0, ftbench.loadavg())
     print(sec)
     if os.environ.get("NO_WRITE") != "1":
         ftbench.write_results(a.root, sec, BEGIN, END)
