@@ -371,6 +371,7 @@ def f1_verdict(d):
     its 0.5-point tolerance: d = tcat - fastText in points."""
     if d is None:
         return "not measured"
+    d = round(d, 6)  # scores come with four decimals: -0.50 is on the line, not past it
     if d < -F1_TOL:
         return "**not met**"
     return "met" if d <= F1_TOL else "met (tcat higher)"
