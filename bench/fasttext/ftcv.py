@@ -80,15 +80,14 @@ def stratified_folds(labels, k, seed):
     return fold
 
 
-def write_fold(docs, fold, k, w):
-    tr, te = os.path.join(w, "train.tsv"), os.path.join(w, "test.tsv")
-    ftin, txt = os.path.join(w, "train.ft"), os.path.join(w, "test.txt")
-    with open(tr, "wb") as a, open(ftin, "wb") as b, open(te, "wb") as c, \
-            open(txt, "wb") as d:
+def write_fold(docs, fold, held, w):
+    """The other folds as tcat's TSV and fastText's input, fold `held`'s
+    texts to predict (its gold labels stay in memory)."""
+    tr, ftin, txt = (os.path.join(w, n) for n in ("train.tsv", "train.ft", "test.txt"))
+    with open(tr, "wb") as a, open(ftin, "wb") as b, open(txt, "wb") as d:
         for (label, line), f in zip(docs, fold):
             text = line.partition(b"\t")[2]
-            if f == k:
-                c.write(line + b"\n")
+            if f == held:
                 d.write(text + b"\n")
             else:
                 a.write(line + b"\n")
