@@ -500,7 +500,9 @@ def section(a, sp, res, corpora, seeds, epochs, reps, threads, started, elapsed,
     return "\n".join(L) + "\n"
 
 
-def write_results(root, sec):
+def write_results(root, sec, begin=BEGIN, end=END):
+    """Replaces the block between begin and end in bench/RESULTS.md with sec
+    (appends it when the markers are missing)."""
     path = os.path.join(root, "bench", "RESULTS.md")
     try:
         with open(path, encoding="utf-8") as f:
@@ -510,8 +512,8 @@ def write_results(root, sec):
                 "in its title; rerunning a benchmark replaces only its own section (the block "
                 "between its markers).\n")
     lines = text.splitlines(keepends=True)
-    b = next((i for i, l in enumerate(lines) if l.startswith(BEGIN)), None)
-    e = next((i for i, l in enumerate(lines) if l.startswith(END)), None)
+    b = next((i for i, l in enumerate(lines) if l.startswith(begin)), None)
+    e = next((i for i, l in enumerate(lines) if l.startswith(end)), None)
     if b is not None and e is not None and e >= b:
         new = "".join(lines[:b]) + sec + "".join(lines[e + 1:])
     else:

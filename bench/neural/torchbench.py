@@ -3,11 +3,19 @@
 
     torchbench.py --tcat ./tcat --train TRAIN.tsv --arch cnn|gru|lstm
                   [--epochs 2] [--seed 1] [--dense] [--dev DEV.tsv]
+                  [--test TEST.tsv --pred OUT [--patience 5]] [--keep-case]
 
 Trains the architecture of pipelines/cnn.h or pipelines/rnn.h (their
 defaults) on one thread for a fixed number of epochs and prints one JSON line
 with the training time and sentences per second. Called by ./run (see there);
 runnable alone.
+
+With --test (and --dev), it is an accuracy reference instead, with the
+protocol of build/bench/nnbench: after each epoch the dev macro-F1; the best
+epoch's weights are kept; training stops after --patience epochs without a
+better one or after --epochs; TEST is predicted with the kept weights and its
+labels written to OUT, one per line, for ../shared/peers/score.py.
+--keep-case tokenizes with `tcat tokenize --keep-case` (Kim keeps TREC's case).
 
 Same input as tcat: the text column of TRAIN goes through `tcat tokenize
 --keep-punct` (tcat's default tokenizer keeping punctuation tokens, which the
@@ -62,7 +70,7 @@ ARCH = {
 }
 
 
-def read_tsv(path, tcat):
+def read_tsv(path, tcat, keep_case=False):
     labels, texts = [], []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
@@ -71,8 +79,8 @@ def read_tsv(path, tcat):
             labels.append(lab)
             texts.append(text)
     data = ("\n".join(texts) + "\n").encode("utf-8", "surrogateescape")
-    p = subprocess.run([tcat, "tokenize", "-q", "--keep-punct"], input=data, capture_output=True,
-                       check=True)
+    cmd = [tcat, "tokenize", "-q", "--keep-punct"] + (["--keep-case"] if keep_case else [])
+    p = subprocess.run(cmd, input=data, capture_output=True, check=True)
     toks = [l.split(" ") if l else [] for l in p.stdout.decode("utf-8", "replace").split("\n")]
     if toks and toks[-1] == [] and len(toks) == len(texts) + 1:
         toks.pop()
@@ -151,6 +159,17 @@ def build(torch, arch, nrows, K, dense):
     return (CNN() if arch == "cnn" else RNN()), pad
 
 
+def macro_f1(classes, gold, pred):
+    """The unweighted mean of the classes' F1, as search/metrics.h."""
+    f1s = []
+    for c in classes:
+        tp = sum(g == c and p == c for g, p in zip(gold, pred))
+        fp = sum(g != c and p == c for g, p in zip(gold, pred))
+        fn = sum(g == c and p != c for g, p in zip(gold, pred))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
 class LazyAdadelta:
     """Adadelta (rho 0.95, eps 1e-6, as embeddings/optim.h) on the rows of a
     sparse gradient only: a row's state moves only when it has a gradient."""
@@ -182,7 +201,13 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dense", action="store_true")
+    ap.add_argument("--test")
+    ap.add_argument("--pred")
+    ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument("--keep-case", action="store_true")
     o = ap.parse_args()
+    if o.test and not (o.dev and o.pred):
+        ap.error("--test needs --dev (early stopping) and --pred (the test labels)")
 
     import numpy as np
     import torch
@@ -191,7 +216,7 @@ def main():
     rng = np.random.default_rng(o.seed)
     a = ARCH[o.arch]
 
-    labels, docs = read_tsv(o.train, o.tcat)
+    labels, docs = read_tsv(o.train, o.tcat, o.keep_case)
     names = sorted(set(labels))
     lid = {n: i for i, n in enumerate(names)}
     y_all = torch.tensor([lid[l] for l in labels], dtype=torch.long)
@@ -220,10 +245,24 @@ def main():
             x[r, P: P + len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
         return x, torch.tensor(lens, dtype=torch.long)
 
+    def predict(pids):
+        model.eval()
+        out = []
+        with torch.no_grad():
+            for s in range(0, len(pids), 256):
+                x, lens = batch_of(range(s, min(s + 256, len(pids))), pids)
+                out += model(x, lens).argmax(1).tolist()
+        model.train()
+        return [names[p] for p in out]
+
+    if o.dev:
+        dl, dd = read_tsv(o.dev, o.tcat, o.keep_case)
+        dids = ids_of(dd, vocab, a["max_len"])
+    best = {"f1": -1.0, "epoch": 0, "state": None}
     model.train()
-    losses = []
+    losses, dev_f1 = [], []
     t0 = time.perf_counter()
-    for _ in range(o.epochs):
+    for ep in range(o.epochs):
         order = rng.permutation(n)
         total = 0.0
         for s in range(0, n, B):
@@ -253,24 +292,31 @@ def main():
                     w.copy_(torch.renorm(w, 2, 0, a["max_norm"]))
             total += float(loss) * len(sel)
         losses.append(total / n)
+        if o.test:  # early stopping on dev macro-F1, as nnbench
+            f1 = macro_f1(names, dl, predict(dids))
+            dev_f1.append(f1)
+            if f1 > best["f1"]:
+                best = {"f1": f1, "epoch": ep + 1,
+                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            elif ep + 1 - best["epoch"] >= o.patience:
+                break
     secs = time.perf_counter() - t0
+    run = len(losses)
 
     res = {"arch": o.arch, "embedding_updates": "dense" if o.dense else "lazy rows",
            "epochs": o.epochs, "train_docs": n, "vocabulary": len(vocab), "seconds": secs,
-           "sentences_per_second": n * o.epochs / secs, "loss_per_epoch": losses,
+           "sentences_per_second": n * run / secs, "loss_per_epoch": losses,
            "torch": torch.__version__, "threads": torch.get_num_threads()}
-    if o.dev:
-        dl, dd = read_tsv(o.dev, o.tcat)
-        dids = ids_of(dd, vocab, a["max_len"])
-        model.eval()
-        right = 0
-        with torch.no_grad():
-            for s in range(0, len(dids), 256):
-                sel = list(range(s, min(s + 256, len(dids))))
-                x, lens = batch_of(sel, dids)
-                pred = model(x, lens).argmax(1).tolist()
-                right += sum(names[p] == dl[i] for p, i in zip(pred, sel))
-        res["dev_accuracy"] = right / len(dids)
+    if o.test:
+        model.load_state_dict(best["state"])
+        tl, td = read_tsv(o.test, o.tcat, o.keep_case)
+        with open(o.pred, "w", encoding="utf-8") as f:
+            f.writelines(p + "\n" for p in predict(ids_of(td, vocab, a["max_len"])))
+        res.update(epochs_best=best["epoch"], epochs_run=run, fit_seconds=secs,
+                   dev_f1=best["f1"], dev_f1_per_epoch=dev_f1)
+    elif o.dev:
+        pred = predict(dids)
+        res["dev_accuracy"] = sum(p == g for p, g in zip(pred, dl)) / len(dl)
     print(json.dumps(res), flush=True)
     return 0
 
