@@ -64,8 +64,13 @@ static void conv_init(const tcat_encoder *e, float *theta, tcat_rng *r)
     const conv *c = as_conv(e);
     const size_t D = c->base.in_dim, m = c->maps;
     for (size_t i = 0; i < c->nwidths; i++) {
+        /* U(+-1/sqrt(fan_in)), PyTorch's default for a convolution. The
+         * Glorot bound sqrt(6/(fan_in+maps)) is about twice as large here
+         * (maps is small beside w*D), and under Adadelta, whose first steps
+         * are small whatever the scale, the larger start cost CNN-rand
+         * about a point on TREC (89.4 against 90.4 over 5 seeds). */
         size_t fan_in = c->widths[i] * D;
-        float a = (float)sqrt(6.0 / (double)(fan_in + m));
+        float a = (float)(1.0 / sqrt((double)fan_in));
         tcat_tensor W;
         tcat_tensor_view(&W, theta + w_off(c, i), m, fan_in);
         tcat_tensor_uniform(&W, a, r);

@@ -47,8 +47,9 @@
  *
  * ---- init --------------------------------------------------------------------
  *
- * W_i uniform in [-a, a), a = sqrt(6 / (fan_in + fan_out)) with fan_in =
- * w*D and fan_out = m (Glorot and Bengio 2010), drawn block after block
+ * W_i uniform in [-a, a), a = 1 / sqrt(fan_in) with fan_in = w*D
+ * (PyTorch's default for a convolution; Kim's CNN-rand learns better from
+ * it than from Glorot's larger bound, see conv.c), drawn block after block
  * with tcat_tensor_uniform; biases 0.
  *
  * ---- shapes and cost ---------------------------------------------------------

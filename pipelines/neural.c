@@ -716,7 +716,7 @@ static tcat_status build(neural *m, const tcat_docs *train, const tcat_fit_opts 
     m->theta = m->own_theta;
     m->out = m->own_out;
     m->enc->ops->init(m->enc, m->theta, rng);
-    float a = sqrtf(6.0f / (float)(m->F + K)); /* Glorot; biases 0 */
+    float a = 1.0f / sqrtf((float)m->F); /* PyTorch's Linear default (see conv.c); biases 0 */
     for (size_t k = 0; k < K; k++)
         for (size_t f = 0; f < m->F; f++)
             m->out[k * (m->F + 1) + f] = (float)((2 * tcat_rng_uniform(rng) - 1) * a);

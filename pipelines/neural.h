@@ -43,6 +43,10 @@
  *               mode "static" (frozen),
  *               "nonstatic" (fine-tuned) or "multichannel" (a frozen and a
  *               fine-tuned copy side by side: the encoder sees 2 x dim).
+ *   output      a softmax layer over the encoder's features, its weights
+ *               uniform in +-1/sqrt(features) (PyTorch's Linear default;
+ *               the larger Glorot bound cost CNN-rand accuracy, see
+ *               embeddings/conv.c), biases 0.
  *   training    mini-batches of `batch` documents in a random order,
  *               padded to the longest in the batch; softmax cross-entropy
  *               (class weights from tcat_fit_opts) averaged over the
