@@ -27,7 +27,6 @@ torch-lazy on TREC, seeds 1-5, scored as torch-dense: 90.4), JOBS
 (fits at once, default 2), NO_WRITE=1, KEEP=DIR (as ./run). The table goes
 to stdout and between the bench/neural-reference markers of bench/RESULTS.md.
 """
-import argparse
 import concurrent.futures
 import datetime
 import os
@@ -38,7 +37,7 @@ import tempfile
 import time
 
 from neuralbench import (ALL_CORPORA, KIM, RAND_TOL, env_list, git_state, loadavg, machine,
-                         mean, pkg_version, run_json, say, score, write_results)
+                         mean, parse_args, pkg_version, run_json, say, score, write_results)
 
 SYSTEMS = ["torch-dense", "torch-lazy", "tcat"]
 DEFAULT_SYSTEMS = ["torch-dense", "tcat"]
@@ -157,14 +156,7 @@ def section(a, res, corpora, systems, seeds, keep, started, elapsed, load0, load
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--corpora-dir", required=True)
-    ap.add_argument("--scorer", required=True)
-    a = ap.parse_args()
-    a.tcat = os.path.join(a.root, "tcat")
-    a.nnbench = os.path.join(a.root, "build", "bench", "nnbench")
-    a.torchbench = os.path.join(a.root, "bench", "neural", "torchbench.py")
+    a = parse_args()
     corpora = [c for c in env_list("CORPORA", ALL_CORPORA)
                if c in KIM and os.path.isfile(os.path.join(a.corpora_dir, c, "train.tsv"))]
     seeds = env_list("SEEDS", ["1", "2", "3"])

@@ -524,7 +524,8 @@ def write_results(root, sec, begin=BEGIN, end=END):
     os.replace(tmp, path)
 
 
-def main():
+def parse_args():
+    """The command line ./run passes, and the paths of the programs run."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--corpora-dir", required=True)
@@ -533,6 +534,11 @@ def main():
     a.tcat = os.path.join(a.root, "tcat")
     a.nnbench = os.path.join(a.root, "build", "bench", "nnbench")
     a.torchbench = os.path.join(a.root, "bench", "neural", "torchbench.py")
+    return a
+
+
+def main():
+    a = parse_args()
     corpora = []
     for c in env_list("CORPORA", ALL_CORPORA):
         cdir = os.path.join(a.corpora_dir, c)
