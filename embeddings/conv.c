@@ -59,18 +59,23 @@ static size_t conv_out_dim(const tcat_encoder *e)
 
 static size_t conv_min_len(const tcat_encoder *e) { return as_conv(e)->maxw; }
 
-static void conv_init(const tcat_encoder *e, float *theta, tcat_rng *r)
+static void conv_init(const tcat_encoder *e, float *theta, float in_rms, tcat_rng *r)
 {
     const conv *c = as_conv(e);
     const size_t D = c->base.in_dim, m = c->maps;
+    /* For Kim's random rows this is PyTorch's default for a convolution,
+     * U(+-1/sqrt(fan_in)). The Glorot bound sqrt(6/(fan_in+maps)) is about
+     * twice as large here (maps is small beside w*D), and under Adadelta,
+     * whose first steps are small whatever the scale, the larger start
+     * cost CNN-rand about a point on TREC (89.4 against 90.4 over 5
+     * seeds). Rows of another scale (skip-gram's are about 0.06) scale the
+     * bound inversely, so the filters' first responses are as large: with
+     * skip-gram rows and the unscaled bound, TREC fell to 80.2 (seed 1). */
+    /* in float, so Kim's rows (in_rms == (float)TCAT_CONV_ROW_RMS) give 1 exactly */
+    double scale = in_rms > 0 ? (double)((float)TCAT_CONV_ROW_RMS / in_rms) : 1.0;
     for (size_t i = 0; i < c->nwidths; i++) {
-        /* U(+-1/sqrt(fan_in)), PyTorch's default for a convolution. The
-         * Glorot bound sqrt(6/(fan_in+maps)) is about twice as large here
-         * (maps is small beside w*D), and under Adadelta, whose first steps
-         * are small whatever the scale, the larger start cost CNN-rand
-         * about a point on TREC (89.4 against 90.4 over 5 seeds). */
         size_t fan_in = c->widths[i] * D;
-        float a = (float)(1.0 / sqrt((double)fan_in));
+        float a = (float)(scale / sqrt((double)fan_in));
         tcat_tensor W;
         tcat_tensor_view(&W, theta + w_off(c, i), m, fan_in);
         tcat_tensor_uniform(&W, a, r);

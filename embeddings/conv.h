@@ -47,10 +47,13 @@
  *
  * ---- init --------------------------------------------------------------------
  *
- * W_i uniform in [-a, a), a = 1 / sqrt(fan_in) with fan_in = w*D
- * (PyTorch's default for a convolution; Kim's CNN-rand learns better from
- * it than from Glorot's larger bound, see conv.c), drawn block after block
- * with tcat_tensor_uniform; biases 0.
+ * W_i uniform in [-a, a), a = (TCAT_CONV_ROW_RMS / in_rms) / sqrt(fan_in)
+ * with fan_in = w*D: for rows of Kim's random scale (uniform in [-0.25,
+ * 0.25), RMS 0.25/sqrt(3) = TCAT_CONV_ROW_RMS) PyTorch's default for a
+ * convolution, and for rows of another scale (in-domain skip-gram vectors,
+ * RMS about 0.06) as much larger as the rows are smaller, so the filters'
+ * first responses have the same scale (see conv.c for the measurements);
+ * drawn block after block with tcat_tensor_uniform; biases 0.
  *
  * ---- shapes and cost ---------------------------------------------------------
  *
@@ -93,6 +96,8 @@
 #define TCAT_CONV_MAX_WIDTHS 8
 #define TCAT_CONV_MAX_WIDTH 32
 #define TCAT_CONV_MAX_MAPS 4096
+/* The RMS of Kim's random rows, uniform in [-0.25, 0.25): 0.25 / sqrt(3). */
+#define TCAT_CONV_ROW_RMS 0.14433756729740643
 
 /* A convolutional encoder over in_dim-dimensional inputs with nwidths
  * filter widths (copied) and maps filters per width. TCAT_ERR_USAGE for

@@ -9,7 +9,7 @@
  *
  *     tcat_encoder *e;                        // made by tcat_conv_new, ...
  *     float *theta = ...nparams floats...;    // owned by the caller
- *     e->ops->init(e, theta, &rng);
+ *     e->ops->init(e, theta, in_rms, &rng);
  *     tcat_encoder_ws *ws;
  *     e->ops->ws_new(e, &ws);
  *     e->ops->forward(e, theta, ws, X, B, T, len, true, H);   // H: B x out_dim
@@ -56,8 +56,10 @@ typedef struct tcat_encoder_ops {
     size_t (*nparams)(const tcat_encoder *e);
     size_t (*out_dim)(const tcat_encoder *e);
     size_t (*min_len)(const tcat_encoder *e);        /* smallest T accepted */
-    /* Random initial parameters (the scheme is documented per encoder). */
-    void (*init)(const tcat_encoder *e, float *theta, tcat_rng *r);
+    /* Random initial parameters (the scheme is documented per encoder).
+     * in_rms: the root mean square of the input rows' entries, for an
+     * encoder that scales its input weights to the rows it will read. */
+    void (*init)(const tcat_encoder *e, float *theta, float in_rms, tcat_rng *r);
     tcat_status (*ws_new)(const tcat_encoder *e, tcat_encoder_ws **ws);
     void (*ws_free)(tcat_encoder_ws *ws);
     /* H (B x out_dim) of the batch X; with train, keeps in ws what

@@ -93,8 +93,9 @@ static blk block_of(const rnn *m, const float *theta, size_t l, size_t d)
     return k;
 }
 
-static void op_init(const tcat_encoder *e, float *theta, tcat_rng *r)
+static void op_init(const tcat_encoder *e, float *theta, float in_rms, tcat_rng *r)
 {
+    (void)in_rms; /* the gates keep their own scheme (recurrent.h) */
     const rnn *m = R(e);
     size_t H = m->hidden, GH = m->G * H;
     memset(theta, 0, m->nparams * sizeof *theta);

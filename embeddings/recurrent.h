@@ -51,8 +51,8 @@
  * Init (init()): theta is zeroed, then every W_ih and W_hh, in the order
  * of theta, is filled by tcat_tensor_uniform with a = 1/sqrt(H) (uniform
  * in [-1/sqrt(H), 1/sqrt(H)), PyTorch's default for its recurrent layers),
- * drawing from the given generator. Biases are 0, except the LSTM's forget
- * gate bias b_f = 1.
+ * drawing from the given generator, whatever the input rows' scale (in_rms
+ * is not used). Biases are 0, except the LSTM's forget gate bias b_f = 1.
  *
  * Output: the row of document b (of H in encoder.h) has out_dim = 4H
  * floats, over the top layer's states at t = 0 .. len[b]-1:

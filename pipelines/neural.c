@@ -684,6 +684,20 @@ static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const t
     return TCAT_OK;
 }
 
+/* The RMS of the embedding rows the encoder will read: random rows have
+ * their nominal 0.25/sqrt(3) (so a seed gives the same start whatever the
+ * draw), vectors from skip-gram or a file are measured. */
+static float rows_rms(const neural *m)
+{
+    if (m->init == INIT_RANDOM)
+        return (float)(0.25 / sqrt(3.0));
+    size_t n = m->E.rows * m->E.cols;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (double)m->E.data[i] * m->E.data[i];
+    return n ? (float)sqrt(ss / (double)n) : 0.0f;
+}
+
 /* The vocabulary, the tables, the encoder and its parameters. */
 static tcat_status build(neural *m, const tcat_docs *train, const tcat_fit_opts *o,
                          tcat_rng *rng, tcat_error *err)
@@ -715,7 +729,7 @@ static tcat_status build(neural *m, const tcat_docs *train, const tcat_fit_opts 
         return tcat_fail(err, TCAT_ERR_NOMEM, "%s: out of memory", F);
     m->theta = m->own_theta;
     m->out = m->own_out;
-    m->enc->ops->init(m->enc, m->theta, rng);
+    m->enc->ops->init(m->enc, m->theta, rows_rms(m), rng);
     float a = 1.0f / sqrtf((float)m->F); /* PyTorch's Linear default (see conv.c); biases 0 */
     for (size_t k = 0; k < K; k++)
         for (size_t f = 0; f < m->F; f++)

@@ -159,7 +159,7 @@ START_TEST(test_gradient)
     const size_t P = e->ops->nparams(e), out = GN * GM;
     ck_assert_uint_eq(P, GM * (2 * GD + 1) + GM * (3 * GD + 1));
     float *theta = malloc(P * sizeof *theta);
-    e->ops->init(e, theta, &r);
+    e->ops->init(e, theta, 0.0f, &r);
     /* biases: map 3 of each width pushed below 0 on most documents */
     for (size_t i = 0, off = 0; i < GN; i++) {
         off += GM * gwidths[i] * GD;
@@ -296,30 +296,36 @@ END_TEST
 
 START_TEST(test_init)
 {
+    /* in_rms Kim's (or 0: unknown) gives 1/sqrt(fan_in); rows half as
+     * large give twice the bound */
     const size_t w[] = {3, 5}, D = 40, m = 30;
+    const float rms[] = {0.0f, (float)TCAT_CONV_ROW_RMS, (float)TCAT_CONV_ROW_RMS / 2};
+    const double scale[] = {1, 1, 2};
     tcat_encoder *e = make(D, w, 2, m);
     const size_t P = e->ops->nparams(e);
     float *theta = malloc(P * sizeof *theta);
-    tcat_rng r;
-    tcat_rng_seed(&r, 5);
-    e->ops->init(e, theta, &r);
-    size_t off = 0;
-    for (size_t i = 0; i < 2; i++) {
-        const double a = 1.0 / sqrt((double)(w[i] * D));
-        const size_t n = m * w[i] * D;
-        double sum = 0, sq = 0;
-        for (size_t k = 0; k < n; k++) {
-            ck_assert(theta[off + k] >= -a && theta[off + k] < a);
-            sum += theta[off + k];
-            sq += (double)theta[off + k] * theta[off + k];
+    for (size_t v = 0; v < 3; v++) {
+        tcat_rng r;
+        tcat_rng_seed(&r, 5);
+        e->ops->init(e, theta, rms[v], &r);
+        size_t off = 0;
+        for (size_t i = 0; i < 2; i++) {
+            const double a = scale[v] / sqrt((double)(w[i] * D));
+            const size_t n = m * w[i] * D;
+            double sum = 0, sq = 0;
+            for (size_t k = 0; k < n; k++) {
+                ck_assert(theta[off + k] >= -a * (1 + 1e-6) && theta[off + k] < a * (1 + 1e-6));
+                sum += theta[off + k];
+                sq += (double)theta[off + k] * theta[off + k];
+            }
+            ck_assert_double_le(fabs(sum / (double)n), 0.05 * a);                /* mean 0 */
+            ck_assert_double_le(fabs(sq / (double)n - a * a / 3), 0.05 * a * a); /* variance a^2/3 */
+            for (size_t j = 0; j < m; j++)
+                ck_assert(theta[off + n + j] == 0.0f);
+            off += n + m;
         }
-        ck_assert_double_le(fabs(sum / (double)n), 0.05 * a);                /* mean 0 */
-        ck_assert_double_le(fabs(sq / (double)n - a * a / 3), 0.05 * a * a); /* variance a^2/3 */
-        for (size_t j = 0; j < m; j++)
-            ck_assert(theta[off + n + j] == 0.0f);
-        off += n + m;
+        ck_assert_uint_eq(off, P);
     }
-    ck_assert_uint_eq(off, P);
     free(theta);
     tcat_encoder_free(&e);
 }

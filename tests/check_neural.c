@@ -96,7 +96,7 @@ START_TEST(test_cnn_modes_and_inits)
     class_words("cnn", "{\"dim\": 32, \"maps\": 16, \"epochs\": 25, \"mode\": \"static\"}");
     class_words("cnn", "{\"dim\": 16, \"maps\": 8, \"epochs\": 10, \"mode\": \"multichannel\", "
                        "\"widths\": [2, 3], \"optimizer\": \"adam\", \"lr\": 0.01}");
-    class_words("cnn", "{\"dim\": 32, \"maps\": 16, \"epochs\": 25, \"init\": \"skipgram\"}");
+    class_words("cnn", "{\"dim\": 16, \"maps\": 8, \"epochs\": 10, \"init\": \"skipgram\"}");
 }
 END_TEST
 

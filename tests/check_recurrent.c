@@ -147,7 +147,7 @@ START_TEST(test_shape_and_init)
             float *th = malloc(np * sizeof *th);
             tcat_rng r;
             tcat_rng_seed(&r, 5);
-            e->ops->init(e, th, &r);
+            e->ops->init(e, th, 0.0f, &r);
             /* weights in [-1/sqrt(H), 1/sqrt(H)), biases 0 but LSTM's forget gate 1 */
             const float a = 1.0f / sqrtf((float)Hd);
             size_t off = 0;
@@ -170,7 +170,7 @@ START_TEST(test_shape_and_init)
             /* the same seed gives the same theta */
             float *th2 = malloc(np * sizeof *th2);
             tcat_rng_seed(&r, 5);
-            e->ops->init(e, th2, &r);
+            e->ops->init(e, th2, 0.0f, &r);
             ck_assert(memcmp(th, th2, np * sizeof *th) == 0);
             free(th);
             free(th2);
@@ -335,7 +335,7 @@ START_TEST(test_padding_independent)
             tcat_encoder *e = make(D, cells[ci], Hd, L);
             size_t np = e->ops->nparams(e), od = e->ops->out_dim(e);
             float *th = malloc(np * sizeof *th);
-            e->ops->init(e, th, &r);
+            e->ops->init(e, th, 0.0f, &r);
             float *X2 = random_batch(B2, T2, D, len2, &r);
             float *X1 = X2 + T2 * D; /* document 1 alone: its n rows */
             float H1[24], H2[3 * 24], dH1[24], dH2[3 * 24];
@@ -431,7 +431,7 @@ START_TEST(test_learns_order)
     ck_assert(p && g && m && v && X && Hb && dH && len && y);
     tcat_rng r;
     tcat_rng_seed(&r, 2024);
-    e->ops->init(e, p, &r);
+    e->ops->init(e, p, 0.0f, &r);
     float *w = p + np;
     tcat_encoder_ws *ws = NULL;
     ck_assert_int_eq(e->ops->ws_new(e, &ws), TCAT_OK);

@@ -167,9 +167,10 @@ def probe(a, train):
 # ---- accuracy ----------------------------------------------------------------
 
 
-def accuracy(a, w, corpora, seeds, threads, t0):
+def accuracy(a, w, corpora, seeds, threads, keep, t0):
     res = {}
     for c in corpora:
+        case = ["--keep-case"] if c in keep else []
         cdir = os.path.join(a.corpora_dir, c)
         gold = os.path.join(cdir, "test.tsv")
         for key, name, fam, params, extra in CONFIGS:
@@ -178,7 +179,7 @@ def accuracy(a, w, corpora, seeds, threads, t0):
                 pred = os.path.join(w, "%s_%s_%s.pred" % (c, key, s))
                 cmd = [a.nnbench, fam, jdump(params), os.path.join(cdir, "train.tsv"),
                        os.path.join(cdir, "dev.tsv"), gold, "--threads", str(threads),
-                       "--seed", str(s), "--pred", pred] + extra
+                       "--seed", str(s), "--pred", pred] + extra + case
                 r, err = run_json(cmd)
                 if r:
                     try:
@@ -421,7 +422,7 @@ def section(a, sp, res, corpora, seeds, epochs, reps, threads, started, elapsed,
             load1, acc_s):
     tv = subprocess.run([a.tcat, "--version"], capture_output=True, text=True).stdout.strip()
     env = " ".join("%s='%s'" % (k, os.environ[k]) for k in
-                   ("CORPORA", "SEEDS", "PARTS", "SPEED_EPOCHS", "REPS") if os.environ.get(k))
+                   ("CORPORA", "SEEDS", "PARTS", "SPEED_EPOCHS", "REPS", "KEEP_CASE") if os.environ.get(k))
     L = [BEGIN + " (written by bench/neural/run; replaced on rerun) -->",
          "## tcat's CNN and recurrent families beside Kim (2014) and PyTorch (bench/neural)", ""]
     L.append("- Date: %s (whole run %.1f min%s)" % (
@@ -461,12 +462,14 @@ def section(a, sp, res, corpora, seeds, epochs, reps, threads, started, elapsed,
                  "cross-validation on MR, Subj, CR, MPQA and train on SST's phrases; ours are "
                  "the fixed splits of ../shared/corpora (80/10/10: 10%% less training text than "
                  "Kim's folds) and SST trained on whole sentences only (the corpora README: "
-                 "published phrase-trained SST figures are not comparable); tcat case-folds "
-                 "every corpus (Kim keeps TREC's case) and splits `'s` off as `s`. Kim's "
+                 "published phrase-trained SST figures are not comparable); case is kept "
+                 "(`--keep-case`) on %s and folded elsewhere, as Kim keeps TREC's case and "
+                 "lower-cases the rest; tcat splits `'s` off as `s`. Kim's "
                  "non-static vectors "
                  "are word2vec trained on 100 billion words of Google News; ours on the ~50k-"
                  "200k tokens of each training set. One test set of 378 (CR) to 2210 (SST-1) "
-                 "sentences has a standard error of about 1 to 2 points of accuracy." % threads)
+                 "sentences has a standard error of about 1 to 2 points of accuracy." % (
+                     threads, ", ".join(sorted(a.keep_case)) or "no corpus"))
     if sp:
         L.append(("- Speed: `nnbench FAMILY '{\"epochs\":%d,\"patience\":%d}' train.tsv - dev.tsv "
                  "--threads 1` (no dev: every epoch runs, nothing else is timed but the fit: "
@@ -553,6 +556,7 @@ def main():
     epochs = int(os.environ.get("SPEED_EPOCHS", "2"))
     reps = int(os.environ.get("REPS", "2"))
     threads = int(os.environ.get("THREADS", "2"))
+    a.keep_case = set(env_list("KEEP_CASE", ["trec"]))
     a.speed_corpus = os.environ.get("SPEED_CORPUS", "mr")
     scdir = os.path.join(a.corpora_dir, a.speed_corpus)
     if "speed" in parts and not os.path.isfile(os.path.join(scdir, "train.tsv")):
@@ -576,7 +580,7 @@ def main():
             say("speed done [%.0f s]" % (time.time() - t0))
         if "accuracy" in parts:
             t1 = time.time()
-            res = accuracy(a, tmp, corpora, seeds, threads, t0)
+            res = accuracy(a, tmp, corpora, seeds, threads, a.keep_case, t0)
             acc_s = time.time() - t1
     finally:
         if not keep:
