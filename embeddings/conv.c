@@ -70,9 +70,11 @@ static void conv_init(const tcat_encoder *e, float *theta, float in_rms, tcat_rn
      * cost CNN-rand about a point on TREC (89.4 against 90.4 over 5
      * seeds). Rows of another scale (skip-gram's are about 0.06) scale the
      * bound inversely, so the filters' first responses are as large: with
-     * skip-gram rows and the unscaled bound, TREC fell to 80.2 (seed 1). */
-    /* in float, so Kim's rows (in_rms == (float)TCAT_CONV_ROW_RMS) give 1 exactly */
+     * skip-gram rows and the unscaled bound, TREC fell to 80.2 (seed 1).
+     * The ratio is taken in float, so Kim's rows give 1 exactly, and held
+     * to [1/16, 16] against degenerate vectors (all but zero). */
     double scale = in_rms > 0 ? (double)((float)TCAT_CONV_ROW_RMS / in_rms) : 1.0;
+    scale = scale < 1.0 / 16 ? 1.0 / 16 : scale > 16 ? 16 : scale;
     for (size_t i = 0; i < c->nwidths; i++) {
         size_t fan_in = c->widths[i] * D;
         float a = (float)(scale / sqrt((double)fan_in));

@@ -53,7 +53,9 @@
  * convolution, and for rows of another scale (in-domain skip-gram vectors,
  * RMS about 0.06) as much larger as the rows are smaller, so the filters'
  * first responses have the same scale (see conv.c for the measurements);
- * drawn block after block with tcat_tensor_uniform; biases 0.
+ * the factor TCAT_CONV_ROW_RMS / in_rms is held to [1/16, 16], and is 1
+ * when in_rms is 0 (unknown); drawn block after block with
+ * tcat_tensor_uniform; biases 0.
  *
  * ---- shapes and cost ---------------------------------------------------------
  *

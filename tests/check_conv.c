@@ -297,14 +297,14 @@ END_TEST
 START_TEST(test_init)
 {
     /* in_rms Kim's (or 0: unknown) gives 1/sqrt(fan_in); rows half as
-     * large give twice the bound */
+     * large give twice the bound; all but zero rows at most 16 times */
     const size_t w[] = {3, 5}, D = 40, m = 30;
-    const float rms[] = {0.0f, (float)TCAT_CONV_ROW_RMS, (float)TCAT_CONV_ROW_RMS / 2};
-    const double scale[] = {1, 1, 2};
+    const float rms[] = {0.0f, (float)TCAT_CONV_ROW_RMS, (float)TCAT_CONV_ROW_RMS / 2, 1e-9f};
+    const double scale[] = {1, 1, 2, 16};
     tcat_encoder *e = make(D, w, 2, m);
     const size_t P = e->ops->nparams(e);
     float *theta = malloc(P * sizeof *theta);
-    for (size_t v = 0; v < 3; v++) {
+    for (size_t v = 0; v < 4; v++) {
         tcat_rng r;
         tcat_rng_seed(&r, 5);
         e->ops->init(e, theta, rms[v], &r);
