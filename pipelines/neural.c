@@ -684,13 +684,16 @@ static tcat_status rows_from_skipgram(neural *m, const tcat_docs *train, const t
     return TCAT_OK;
 }
 
+/* Random embedding rows are uniform in [-ROW_BOUND, ROW_BOUND), Kim's choice. */
+#define ROW_BOUND 0.25
+
 /* The RMS of the embedding rows the encoder will read: random rows have
- * their nominal 0.25/sqrt(3) (so a seed gives the same start whatever the
- * draw), vectors from skip-gram or a file are measured. */
+ * their nominal ROW_BOUND/sqrt(3) (so a seed gives the same start whatever
+ * the draw), vectors from skip-gram or a file are measured. */
 static float rows_rms(const neural *m)
 {
     if (m->init == INIT_RANDOM)
-        return (float)(0.25 / sqrt(3.0));
+        return (float)(ROW_BOUND / sqrt(3.0));
     size_t n = m->E.rows * m->E.cols;
     double ss = 0;
     for (size_t i = 0; i < n; i++)
@@ -708,7 +711,7 @@ static tcat_status build(neural *m, const tcat_docs *train, const tcat_fit_opts 
         tcat_tensor_alloc(&m->E, m->vocab.n + 1, dim))
         return tcat_fail(err, TCAT_ERR_NOMEM, "%s: out of memory (%zu words x %zu)", F,
                          m->vocab.n, dim);
-    tcat_tensor_uniform(&m->E, 0.25f, rng);
+    tcat_tensor_uniform(&m->E, (float)ROW_BOUND, rng);
     tcat_status st;
     if (m->init == INIT_PRETRAINED && o->vectors)
         tcat_wordids_rows_from_vectors(&m->vocab, train, o->vectors, &m->E);

@@ -31,13 +31,13 @@ import concurrent.futures
 import datetime
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 
-from neuralbench import (ALL_CORPORA, KIM, RAND_TOL, env_list, git_state, loadavg, machine,
-                         mean, parse_args, pkg_version, run_json, say, score, write_results)
+from neuralbench import (ALL_CORPORA, KIM, RAND_TOL, acc_of, env_list, git_state, loadavg,
+                         machine, parse_args, pkg_version, pts, run_json, say, score, sd_of,
+                         write_results)
 
 SYSTEMS = ["torch-dense", "torch-lazy", "tcat"]
 DEFAULT_SYSTEMS = ["torch-dense", "tcat"]
@@ -69,25 +69,19 @@ def fit(a, w, system, corpus, seed, keep_case):
     if err:
         return {"seed": seed, "error": err}
     r["seed"] = seed
-    r["fit_s"] = r.get("fit_seconds", r.get("seconds"))
     return r
 
 
 def acc_stats(runs):
-    xs = [100 * r["acc"] for r in runs if "acc" in r]
-    if not xs:
-        return None, None
-    return mean(xs), (statistics.stdev(xs) if len(xs) > 1 else None)
+    """The runs' mean test accuracy and its sample standard deviation, in %."""
+    m, sd = acc_of(runs), sd_of(runs)
+    return (100 * m if m is not None else None), (100 * sd if sd is not None else None)
 
 
 def cell(m, sd):
     if m is None:
         return "—"
     return "%.1f" % m + (" ± %.1f" % sd if sd is not None else "")
-
-
-def pts(x):
-    return "—" if x is None else "%+.1f" % x
 
 
 def table(res, corpora, systems, seeds, keep):
@@ -119,7 +113,7 @@ def table(res, corpora, systems, seeds, keep):
                         for r in bad),
                 " ".join("%.2f" % (100 * r["f1"]) for r in ok),
                 " ".join("%d/%d" % (r["epochs_best"], r["epochs_run"]) for r in ok),
-                " ".join("%.0f" % r["fit_s"] for r in ok)))
+                " ".join("%.0f" % r["fit_seconds"] for r in ok)))
     return L
 
 

@@ -422,7 +422,8 @@ def section(a, sp, res, corpora, seeds, epochs, reps, threads, started, elapsed,
             load1, acc_s):
     tv = subprocess.run([a.tcat, "--version"], capture_output=True, text=True).stdout.strip()
     env = " ".join("%s='%s'" % (k, os.environ[k]) for k in
-                   ("CORPORA", "SEEDS", "PARTS", "SPEED_EPOCHS", "REPS", "KEEP_CASE") if os.environ.get(k))
+                   ("CORPORA", "SEEDS", "PARTS", "SPEED_EPOCHS", "REPS", "KEEP_CASE")
+                   if os.environ.get(k))
     L = [BEGIN + " (written by bench/neural/run; replaced on rerun) -->",
          "## tcat's CNN and recurrent families beside Kim (2014) and PyTorch (bench/neural)", ""]
     L.append("- Date: %s (whole run %.1f min%s)" % (

@@ -309,7 +309,7 @@ def main():
            "torch": torch.__version__, "threads": torch.get_num_threads()}
     if o.test:
         model.load_state_dict(best["state"])
-        tl, td = read_tsv(o.test, o.tcat, o.keep_case)
+        _, td = read_tsv(o.test, o.tcat, o.keep_case)
         with open(o.pred, "w", encoding="utf-8") as f:
             f.writelines(p + "\n" for p in predict(ids_of(td, vocab, a["max_len"])))
         res.update(epochs_best=best["epoch"], epochs_run=run, fit_seconds=secs,
