@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pipelines/bag.h"
 #include "pipelines/cnn.h"
 #include "pipelines/fasttext.h"
 #include "pipelines/linear.h"
@@ -40,8 +41,26 @@ tcat_status tcat_pipeline_create(tcat_pipeline **out, const char *family, const 
     json_t *empty = NULL;
     if (!params)
         params = empty = json_object();
-    tcat_status st = ops->create(out, params, nclasses, err);
-    json_decref(empty);
+    const json_t *bj = json_is_object(params) ? json_object_get(params, "bag") : NULL;
+    if (!bj) {
+        tcat_status st = ops->create(out, params, nclasses, err);
+        json_decref(empty);
+        return st;
+    }
+    /* "bag" (pipelines/bag.h) is the wrapper's, not the family's */
+    if (!json_is_integer(bj) || json_integer_value(bj) < 1 ||
+        json_integer_value(bj) > TCAT_BAG_MAX)
+        return tcat_fail(err, TCAT_ERR_USAGE,
+                         "%s: hyperparameter 'bag' must be a whole number 1..%d", family,
+                         TCAT_BAG_MAX);
+    size_t n = (size_t)json_integer_value(bj);
+    json_t *rest = json_copy((json_t *)params);
+    if (!rest)
+        return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
+    json_object_del(rest, "bag");
+    tcat_status st = n == 1 ? ops->create(out, rest, nclasses, err)
+                            : tcat_bag_create(out, ops, rest, n, nclasses, err);
+    json_decref(rest);
     return st;
 }
 

@@ -29,6 +29,11 @@
  * each label's own probability in [0, 1], rows not summing to 1. Which
  * labels to output is the caller's decision (search/thresholds.h). The
  * key is kept in the effective hyperparameters, so a model file says it.
+ *
+ * Seed bagging. The key "bag": n (every family accepts it; 1, the
+ * default, is no bag) makes tcat_pipeline_create return a wrapper of n
+ * copies fitted with different seeds, their probabilities averaged
+ * (pipelines/bag.h).
  */
 #ifndef TCAT_PIPELINES_PIPELINE_H
 #define TCAT_PIPELINES_PIPELINE_H

@@ -31,6 +31,7 @@ int main(void)
     srunner_add_suite(sr, recurrent_suite());
     srunner_add_suite(sr, conv_suite());
     srunner_add_suite(sr, neural_suite());
+    srunner_add_suite(sr, bag_suite());
     srunner_add_suite(sr, multilabel_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

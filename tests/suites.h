@@ -30,6 +30,7 @@ Suite *layers_suite(void);
 Suite *recurrent_suite(void);
 Suite *conv_suite(void);
 Suite *neural_suite(void);
+Suite *bag_suite(void);
 Suite *multilabel_suite(void);
 
 #endif
