@@ -69,6 +69,17 @@
  * combined rate stays above it; when none is fast enough the fastest is
  * the model.
  *
+ * Networks on small data: on a k-fold plan a CNN or recurrent candidate
+ * is, at the top rung and in the model, a bag of 3 seeds (pipelines/
+ * bag.h), its probabilities their mean. One network's score moves by
+ * points from seed to seed on a few thousand documents, which buries
+ * what it adds beside the linear members; the bag steadies it, and what
+ * is scored out of fold is what the model keeps (its time and predict
+ * rate too). In the refit a bag's copies after the first are fitted
+ * last, and only while they end within the budget. Not with label sets
+ * (their thresholds are tuned per candidate, not worth three fits) nor
+ * with min_throughput (a bag predicts three times slower).
+ *
  * Label sets (multilabel): every candidate is one-vs-all; scores are the
  * metric over label sets, each label's threshold tuned on the documents
  * scored (search/thresholds.h: optimistic by the same amount for every
@@ -103,6 +114,8 @@ typedef struct tcat_candidate {
     double predict_rate; /* documents per second per thread, measured on
                        * the held-out predictions */
     float *proba;     /* its held-out probabilities, rows in pool order */
+    size_t bag;       /* seeds its top rung and refit average
+                       * (pipelines/bag.h); 0 before its top rung */
     unsigned picks;   /* weight in the ensemble (0: not a member) */
     bool done;        /* scored at the top rung within the budget */
     /* scheduler state */

@@ -1,7 +1,9 @@
 /* tests/check_bag.c — seed bagging (pipelines/bag.h): a bag predicts the
  * mean of its copies, each the family's own fit under its seed; a bag of
  * a deterministic family is that family; save and load, a file missing a
- * copy, bad "bag" values, a deadline that leaves copies out. */
+ * copy, bad "bag" values, a deadline that leaves copies out; and the
+ * search's networks on a k-fold plan, bagged at the top rung and in the
+ * model. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "model/modelfile.h"
 #include "pipelines/bag.h"
 #include "pipelines/pipeline.h"
+#include "search/search.h"
 #include "tests/suites.h"
 #include "tests/synth.h"
 #include "tests/testutil.h"
@@ -220,6 +223,43 @@ START_TEST(test_bag_deadline_leaves_copies_out)
 }
 END_TEST
 
+/* The search on a k-fold plan: a network is scored and refitted as a bag
+ * of three seeds, a linear setting as itself; on a holdout plan the
+ * network is not bagged. */
+START_TEST(test_search_bags_networks_on_folds)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 2, 60, 12);
+    size_t *idx = synth_iota(c.n);
+    tcat_docs all = {&c, NULL, c.n};
+    for (int kfold = 1; kfold >= 0; kfold--) {
+        tcat_plan plan;
+        if (kfold)
+            ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 3, 1) == TCAT_OK);
+        else
+            ck_assert(tcat_plan_holdout(&plan, &c, idx, c.n - 30, idx + c.n - 30, 30) ==
+                      TCAT_OK);
+        tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 1,
+                              .metric = TCAT_METRIC_MACRO_F1, .threads = 1, .seed = 3,
+                              .max_members = 1, .fixed_family = "cnn",
+                              .fixed_params = CNN ", \"patience\": 1}", .class_weight = 0};
+        tcat_search s;
+        tcat_error err = {0};
+        ck_assert_msg(tcat_search_run(&s, &o, &plan, 2, &err) == TCAT_OK, "%s", err.msg);
+        ck_assert(s.ncand == 1 && s.cands[0].done);
+        ck_assert_uint_eq(s.cands[0].bag, kfold ? 3 : 1);
+        tcat_model *m = synth_model(2);
+        ck_assert_msg(tcat_search_refit(&s, &o, &all, 2, m, &err) == TCAT_OK, "%s", err.msg);
+        ck_assert_int_eq(bag_of(m->members[0].p), kfold ? 3 : 1);
+        tcat_model_free(&m);
+        tcat_search_free(&s);
+        tcat_plan_free(&plan);
+    }
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 Suite *bag_suite(void)
 {
     Suite *s = suite_create("bag");
@@ -229,5 +269,6 @@ Suite *bag_suite(void)
     tcase_add_test(tc, test_bag_bad_values);
     tcase_add_test(tc, test_bag_round_trip);
     tcase_add_test(tc, test_bag_deadline_leaves_copies_out);
+    tcase_add_test(tc, test_search_bags_networks_on_folds);
     return s;
 }

@@ -274,10 +274,18 @@ expect_rc "train --models cnn --unlabeled" 0
 expect_err_has "train --unlabeled: counted" "(unlabelled)"
 run info "$T/cnn.tcat"
 expect_out_has "info: the cnn member" "cnn"
-run train "$T/train.tsv" -o "$T/rnn.tcat" --models rnn --params '{"dim":8,"hidden":4,"epochs":2}'
+# (small data, so cross-validation: the network is a bag of three seeds)
+run train "$T/train.tsv" -o "$T/rnn.tcat" --models rnn --params '{"dim":8,"hidden":4,"epochs":2}' \
+    --report "$T/rnn.json"
 expect_rc "train --models rnn" 0
+if grep -q '"refit_seeds": *3' "$T/rnn.json"; then ok; else fail "train --report: the rnn is not a bag of 3 seeds"; fi
+run info "$T/rnn.tcat"
+expect_out_has "info: the rnn member is a bag" "bag=3"
 head -5 "$T/unlabeled.txt" | "$TCAT" predict "$T/rnn.tcat" >"$T/out" 2>"$T/err"
 if [ "$(wc -l <"$T/out")" -eq 5 ]; then ok; else fail "predict with an rnn model: $(cat "$T/err")"; fi
+run train "$T/train.tsv" -o "$T/x.tcat" --models cnn --params '{"bag":0}' -q
+expect_rc "train --params bag 0" 2
+expect_err_has "train --params bag 0: says which" "'bag'"
 run train "$T/train.tsv" -o "$T/x.tcat" --unlabeled "$T/nonexistent.txt" --models rnn
 expect_rc "train --unlabeled missing file" 4
 
