@@ -1,9 +1,8 @@
 /* tests/check_bag.c — seed bagging (pipelines/bag.h): a bag predicts the
  * mean of its copies, each the family's own fit under its seed; a bag of
  * a deterministic family is that family; save and load, a file missing a
- * copy, bad "bag" values, a deadline that leaves copies out; and the
- * search's networks on a k-fold plan, bagged at the top rung and in the
- * model. */
+ * copy, bad "bag" values, a deadline that leaves copies out (the
+ * search's use of it: tests/check_search.c). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,24 +13,11 @@
 #include "model/modelfile.h"
 #include "pipelines/bag.h"
 #include "pipelines/pipeline.h"
-#include "search/search.h"
 #include "tests/suites.h"
 #include "tests/synth.h"
 #include "tests/testutil.h"
 
 #define CNN "{\"dim\": 8, \"maps\": 4, \"epochs\": 3"
-
-static tcat_pipeline *make(const char *family, const char *params, size_t K)
-{
-    json_error_t je;
-    json_t *j = json_loads(params, 0, &je);
-    ck_assert_msg(j != NULL, "bad JSON in test: %s", params);
-    tcat_pipeline *p = NULL;
-    tcat_error err = {0};
-    ck_assert_msg(tcat_pipeline_create(&p, family, j, K, &err) == TCAT_OK, "%s", err.msg);
-    json_decref(j);
-    return p;
-}
 
 static float *fit_predict(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *test,
                           uint64_t seed, double deadline)
@@ -58,7 +44,7 @@ START_TEST(test_bag_is_the_mean_of_its_seeds)
     synth_corpus(&c, 3, 30, 3);
     size_t *all_idx = synth_iota(c.n);
     tcat_docs train = {&c, all_idx, c.n * 3 / 4}, test = {&c, all_idx + c.n * 3 / 4, c.n / 4};
-    tcat_pipeline *b = make("cnn", CNN ", \"bag\": 3}", 3);
+    tcat_pipeline *b = synth_pipeline("cnn", CNN ", \"bag\": 3}", 3);
     ck_assert_str_eq(b->ops->family, "cnn");
     float *pb = fit_predict(b, &train, &test, 42, 0);
     ck_assert_int_eq(bag_of(b), 3);
@@ -68,7 +54,7 @@ START_TEST(test_bag_is_the_mean_of_its_seeds)
     double *mean = calloc(cells, sizeof *mean);
     float *first = NULL;
     for (size_t i = 0; i < 3; i++) {
-        tcat_pipeline *p = make("cnn", CNN "}", 3);
+        tcat_pipeline *p = synth_pipeline("cnn", CNN "}", 3);
         float *pp = fit_predict(p, &train, &test, tcat_bag_seed(42, i), 0);
         for (size_t j = 0; j < cells; j++)
             mean[j] += pp[j] / 3.0;
@@ -102,8 +88,8 @@ START_TEST(test_bag_of_a_deterministic_family)
     tcat_corpus c;
     synth_corpus(&c, 2, 40, 8);
     tcat_docs all = {&c, NULL, c.n};
-    tcat_pipeline *b = make("linear", "{\"C\": 1, \"bag\": 2}", 2);
-    tcat_pipeline *p = make("linear", "{\"C\": 1, \"bag\": 1}", 2);
+    tcat_pipeline *b = synth_pipeline("linear", "{\"C\": 1, \"bag\": 2}", 2);
+    tcat_pipeline *p = synth_pipeline("linear", "{\"C\": 1, \"bag\": 1}", 2);
     ck_assert_int_eq(bag_of(b), 2);
     ck_assert(json_object_get(tcat_pipeline_params(p), "bag") == NULL);
     float *pb = fit_predict(b, &all, &all, 7, 0), *pp = fit_predict(p, &all, &all, 7, 0);
@@ -172,7 +158,7 @@ START_TEST(test_bag_round_trip)
     tcat_corpus c;
     synth_corpus(&c, 3, 20, 5);
     tcat_docs all = {&c, NULL, c.n};
-    tcat_pipeline *b = make("rnn", "{\"dim\": 8, \"hidden\": 4, \"epochs\": 2, \"bag\": 2}", 3);
+    tcat_pipeline *b = synth_pipeline("rnn", "{\"dim\": 8, \"hidden\": 4, \"epochs\": 2, \"bag\": 2}", 3);
     float *before = fit_predict(b, &all, &all, 9, 0);
     scratch_setup();
     tcat_model *m = synth_model(3);
@@ -212,50 +198,13 @@ START_TEST(test_bag_deadline_leaves_copies_out)
     tcat_corpus c;
     synth_corpus(&c, 2, 20, 6);
     tcat_docs all = {&c, NULL, c.n};
-    tcat_pipeline *b = make("cnn", CNN ", \"bag\": 3}", 2);
+    tcat_pipeline *b = synth_pipeline("cnn", CNN ", \"bag\": 3}", 2);
     float *pr = fit_predict(b, &all, &all, 1, tcat_now() - 1);
     ck_assert_int_eq(bag_of(b), 1);
     for (size_t i = 0; i < c.n; i++)
         ck_assert(fabs(pr[2 * i] + pr[2 * i + 1] - 1) < 1e-4);
     free(pr);
     tcat_pipeline_free(&b);
-    tcat_corpus_free(&c);
-}
-END_TEST
-
-/* The search on a k-fold plan: a network is scored and refitted as a bag
- * of three seeds, a linear setting as itself; on a holdout plan the
- * network is not bagged. */
-START_TEST(test_search_bags_networks_on_folds)
-{
-    tcat_corpus c;
-    synth_corpus(&c, 2, 60, 12);
-    size_t *idx = synth_iota(c.n);
-    tcat_docs all = {&c, NULL, c.n};
-    for (int kfold = 1; kfold >= 0; kfold--) {
-        tcat_plan plan;
-        if (kfold)
-            ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 3, 1) == TCAT_OK);
-        else
-            ck_assert(tcat_plan_holdout(&plan, &c, idx, c.n - 30, idx + c.n - 30, 30) ==
-                      TCAT_OK);
-        tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 1,
-                              .metric = TCAT_METRIC_MACRO_F1, .threads = 1, .seed = 3,
-                              .max_members = 1, .fixed_family = "cnn",
-                              .fixed_params = CNN ", \"patience\": 1}", .class_weight = 0};
-        tcat_search s;
-        tcat_error err = {0};
-        ck_assert_msg(tcat_search_run(&s, &o, &plan, 2, &err) == TCAT_OK, "%s", err.msg);
-        ck_assert(s.ncand == 1 && s.cands[0].done);
-        ck_assert_uint_eq(s.cands[0].bag, kfold ? 3 : 1);
-        tcat_model *m = synth_model(2);
-        ck_assert_msg(tcat_search_refit(&s, &o, &all, 2, m, &err) == TCAT_OK, "%s", err.msg);
-        ck_assert_int_eq(bag_of(m->members[0].p), kfold ? 3 : 1);
-        tcat_model_free(&m);
-        tcat_search_free(&s);
-        tcat_plan_free(&plan);
-    }
-    free(idx);
     tcat_corpus_free(&c);
 }
 END_TEST
@@ -269,6 +218,5 @@ Suite *bag_suite(void)
     tcase_add_test(tc, test_bag_bad_values);
     tcase_add_test(tc, test_bag_round_trip);
     tcase_add_test(tc, test_bag_deadline_leaves_copies_out);
-    tcase_add_test(tc, test_search_bags_networks_on_folds);
     return s;
 }

@@ -18,18 +18,6 @@
 #include "tests/synth.h"
 #include "tests/testutil.h"
 
-static tcat_pipeline *make(const char *family, const char *params, size_t K)
-{
-    json_error_t je;
-    json_t *j = json_loads(params, 0, &je);
-    ck_assert_msg(j != NULL, "bad JSON in test: %s", params);
-    tcat_pipeline *p = NULL;
-    tcat_error err = {0};
-    ck_assert_msg(tcat_pipeline_create(&p, family, j, K, &err) == TCAT_OK, "%s", err.msg);
-    json_decref(j);
-    return p;
-}
-
 static float *fit_predict(tcat_pipeline *p, const tcat_docs *train, const tcat_docs *dev,
                           const tcat_docs *test, int threads, const tcat_corpus *unlabeled)
 {
@@ -75,7 +63,7 @@ static void class_words(const char *family, const char *params)
     size_t tr[256], te[256], ntr, nte;
     split(&c, tr, &ntr, te, &nte);
     tcat_docs train = {&c, tr, ntr}, test = {&c, te, nte};
-    tcat_pipeline *p = make(family, params, 3);
+    tcat_pipeline *p = synth_pipeline(family, params, 3);
     float *pr = fit_predict(p, &train, &test, &test, 1, NULL);
     double acc = accuracy(pr, &test, 3);
     ck_assert_msg(acc >= 0.95, "%s %s: accuracy %.3f", family, params, acc);
@@ -144,7 +132,7 @@ START_TEST(test_rnn_learns_word_order)
             tr[ntr++] = i;
     }
     tcat_docs train = {&c, tr, ntr}, test = {&c, te, nte};
-    tcat_pipeline *p = make("rnn", "{\"dim\": 8, \"hidden\": 16, \"epochs\": 12, \"min_count\": 1, "
+    tcat_pipeline *p = synth_pipeline("rnn", "{\"dim\": 8, \"hidden\": 16, \"epochs\": 12, \"min_count\": 1, "
                                    "\"dropout\": 0, \"lr\": 0.01}", 2);
     float *pr = fit_predict(p, &train, &test, &test, 1, NULL);
     double acc = accuracy(pr, &test, 2);
@@ -153,7 +141,7 @@ START_TEST(test_rnn_learns_word_order)
     tcat_pipeline_free(&p);
 
     /* the bag of words cannot: about chance */
-    p = make("fasttext", "{\"epoch\": 20, \"lr\": 0.5}", 2);
+    p = synth_pipeline("fasttext", "{\"epoch\": 20, \"lr\": 0.5}", 2);
     pr = fit_predict(p, &train, &test, &test, 1, NULL);
     acc = accuracy(pr, &test, 2);
     ck_assert_msg(acc < 0.7, "fasttext on word order: accuracy %.3f, expected near chance", acc);
@@ -173,7 +161,7 @@ static void deterministic(const char *family, const char *params, int threads)
     size_t tr[128], te[128], ntr, nte;
     split(&c, tr, &ntr, te, &nte);
     tcat_docs train = {&c, tr, ntr}, dev = {&c, te, nte}, all = {&c, NULL, c.n};
-    tcat_pipeline *a = make(family, params, 3), *b = make(family, params, 3);
+    tcat_pipeline *a = synth_pipeline(family, params, 3), *b = synth_pipeline(family, params, 3);
     float *pa = fit_predict(a, &train, &dev, &all, threads, NULL);
     float *pb = fit_predict(b, &train, &dev, &all, threads, NULL);
     ck_assert_msg(memcmp(pa, pb, c.n * 3 * sizeof *pa) == 0, "%s: two fits with one seed differ",
@@ -261,7 +249,7 @@ START_TEST(test_cnn_file_without_padding)
     size_t tr[128], te[128], ntr, nte;
     split(&c, tr, &ntr, te, &nte);
     tcat_docs train = {&c, tr, ntr}, dev = {&c, te, nte}, all = {&c, NULL, c.n};
-    tcat_pipeline *p = make("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 3}", 3);
+    tcat_pipeline *p = synth_pipeline("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 3}", 3);
     free(fit_predict(p, &train, &dev, &all, 1, NULL));
     scratch_setup();
     tcat_model *m = synth_model(3);
@@ -311,7 +299,7 @@ START_TEST(test_unlabeled_text_feeds_skipgram)
     split(&c, tr, &ntr, te, &nte);
     tcat_docs train = {&c, tr, ntr}, test = {&c, te, nte};
     const char *params = "{\"dim\": 8, \"maps\": 4, \"epochs\": 2, \"init\": \"skipgram\"}";
-    tcat_pipeline *a = make("cnn", params, 2), *b = make("cnn", params, 2);
+    tcat_pipeline *a = synth_pipeline("cnn", params, 2), *b = synth_pipeline("cnn", params, 2);
     float *pa = fit_predict(a, &train, NULL, &test, 1, NULL);
     float *pb = fit_predict(b, &train, NULL, &test, 1, &u);
     ck_assert(memcmp(pa, pb, nte * 2 * sizeof *pa) != 0);
@@ -333,7 +321,7 @@ START_TEST(test_early_stopping_records_epochs)
     size_t tr[256], te[256], ntr, nte;
     split(&c, tr, &ntr, te, &nte);
     tcat_docs train = {&c, tr, ntr}, test = {&c, te, nte};
-    tcat_pipeline *p = make("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 200, \"patience\": 1}", 3);
+    tcat_pipeline *p = synth_pipeline("cnn", "{\"dim\": 8, \"maps\": 4, \"epochs\": 200, \"patience\": 1}", 3);
     float *pr = fit_predict(p, &train, &test, &test, 1, NULL);
     long e = (long)json_integer_value(json_object_get(tcat_pipeline_params(p), "epochs"));
     ck_assert_msg(e >= 1 && e < 200, "effective epochs %ld", e);
@@ -370,7 +358,7 @@ static void ml_known_answer(const char *family, const char *params)
     synth_ml_corpus(&tr, 3, 240, 1);
     synth_ml_corpus(&dv, 3, 60, 2);
     synth_ml_corpus(&te, 3, 90, 3);
-    tcat_pipeline *p = make(family, params, 3);
+    tcat_pipeline *p = synth_pipeline(family, params, 3);
     float *pr = ml_fit_predict(p, &tr, &dv, &te, 1, NULL);
     double f1 = synth_ml_micro_f1(&te, pr, te.n, 3);
     ck_assert_msg(f1 >= 0.9, "%s %s: micro-F1 %.3f", family, params, f1);
@@ -404,7 +392,7 @@ static void ml_deterministic(const char *family, const char *params, int threads
     tcat_corpus tr, dv;
     synth_ml_corpus(&tr, 3, 60, 5);
     synth_ml_corpus(&dv, 3, 20, 6);
-    tcat_pipeline *a = make(family, params, 3), *b = make(family, params, 3);
+    tcat_pipeline *a = synth_pipeline(family, params, 3), *b = synth_pipeline(family, params, 3);
     float *pa = ml_fit_predict(a, &tr, &dv, &tr, threads, NULL);
     float *pb = ml_fit_predict(b, &tr, &dv, &tr, threads, NULL);
     ck_assert_msg(memcmp(pa, pb, tr.n * 3 * sizeof *pa) == 0, "%s: two fits with one seed differ",
@@ -442,7 +430,7 @@ START_TEST(test_multilabel_class_weight)
     synth_ml_corpus(&tr, 3, 60, 4);
     const char *params = "{\"multilabel\": true, \"dim\": 8, \"maps\": 4, \"epochs\": 3}";
     const double one[3] = {1, 1, 1}, heavy[3] = {1, 1, 8};
-    tcat_pipeline *a = make("cnn", params, 3), *b = make("cnn", params, 3);
+    tcat_pipeline *a = synth_pipeline("cnn", params, 3), *b = synth_pipeline("cnn", params, 3);
     float *pa = ml_fit_predict(a, &tr, NULL, &tr, 1, one);
     float *pb = ml_fit_predict(b, &tr, NULL, &tr, 1, heavy);
     double ma = 0, mb = 0;

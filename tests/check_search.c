@@ -1,7 +1,8 @@
 /* tests/check_search.c — the search space (every known-good setting and
  * every random draw makes a valid pipeline; malformed spaces are refused)
  * and the successive-halving scheduler (deterministic for a seed, random
- * settings climb rungs only when good, class weights, the throughput cap). */
+ * settings climb rungs only when good, class weights, the throughput cap,
+ * networks bagged over seeds on k-fold plans). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -277,6 +278,45 @@ START_TEST(test_memory_cap)
 }
 END_TEST
 
+/* The search on a k-fold plan: a network is scored and refitted as a bag
+ * of three seeds, a linear setting as itself; on a holdout plan the
+ * network is not bagged. */
+START_TEST(test_search_bags_networks_on_folds)
+{
+    tcat_corpus c;
+    synth_corpus(&c, 2, 60, 12);
+    size_t *idx = synth_iota(c.n);
+    tcat_docs all = {&c, NULL, c.n};
+    for (int kfold = 1; kfold >= 0; kfold--) {
+        tcat_plan plan;
+        if (kfold)
+            ck_assert(tcat_plan_kfold(&plan, &c, idx, c.n, 3, 1) == TCAT_OK);
+        else
+            ck_assert(tcat_plan_holdout(&plan, &c, idx, c.n - 30, idx + c.n - 30, 30) ==
+                      TCAT_OK);
+        tcat_search_opts o = {.t0 = tcat_now(), .budget = 1e6, .trials = 1,
+                              .metric = TCAT_METRIC_MACRO_F1, .threads = 1, .seed = 3,
+                              .max_members = 1, .fixed_family = "cnn",
+                              .fixed_params = "{\"dim\": 8, \"maps\": 4, \"epochs\": 3}",
+                              .class_weight = 0};
+        tcat_search s;
+        tcat_error err = {0};
+        ck_assert_msg(tcat_search_run(&s, &o, &plan, 2, &err) == TCAT_OK, "%s", err.msg);
+        ck_assert(s.ncand == 1 && s.cands[0].done);
+        ck_assert_uint_eq(s.cands[0].bag, kfold ? 3 : 1);
+        tcat_model *m = synth_model(2);
+        ck_assert_msg(tcat_search_refit(&s, &o, &all, 2, m, &err) == TCAT_OK, "%s", err.msg);
+        const json_t *bag = json_object_get(tcat_pipeline_params(m->members[0].p), "bag");
+        ck_assert_int_eq(bag ? json_integer_value(bag) : 1, kfold ? 3 : 1);
+        tcat_model_free(&m);
+        tcat_search_free(&s);
+        tcat_plan_free(&plan);
+    }
+    free(idx);
+    tcat_corpus_free(&c);
+}
+END_TEST
+
 Suite *search_suite(void)
 {
     Suite *s = suite_create("search");
@@ -288,5 +328,6 @@ Suite *search_suite(void)
     tcase_add_test(tc, test_budget_spent_samples);
     tcase_add_test(tc, test_balanced_twins);
     tcase_add_test(tc, test_memory_cap);
+    tcase_add_test(tc, test_search_bags_networks_on_folds);
     return s;
 }

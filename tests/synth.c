@@ -215,6 +215,18 @@ size_t *synth_iota(size_t n)
     return v;
 }
 
+tcat_pipeline *synth_pipeline(const char *family, const char *params, size_t K)
+{
+    json_error_t je;
+    json_t *j = json_loads(params, 0, &je);
+    ck_assert_msg(j != NULL, "bad JSON in test: %s", params);
+    tcat_pipeline *p = NULL;
+    tcat_error err = {0};
+    ck_assert_msg(tcat_pipeline_create(&p, family, j, K, &err) == TCAT_OK, "%s", err.msg);
+    json_decref(j);
+    return p;
+}
+
 tcat_model *synth_model(size_t K)
 {
     tcat_tok_config cfg;

@@ -54,6 +54,10 @@ void synth_ml_corpus(tcat_corpus *c, size_t K, size_t n, uint64_t seed);
 /* 0, 1, ..., n-1, malloc'd (the test frees it). */
 size_t *synth_iota(size_t n);
 
+/* An unfitted pipeline of family with the hyperparameters in JSON text
+ * params, for K classes. Fails the test on error. */
+tcat_pipeline *synth_pipeline(const char *family, const char *params, size_t K);
+
 /* An empty model (default tokenizer) whose K labels are "a", "b", ... */
 tcat_model *synth_model(size_t K);
 
