@@ -3,7 +3,8 @@
  * pipelines/rnn.h) with fixed hyperparameters and times the fit alone.
  *
  *   nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]
- *           [--vectors FILE] [--pred OUT] [--dev-pred OUT] [--keep-case]
+ *           [--vectors FILE] [--pred OUT] [--proba OUT] [--dev-pred OUT]
+ *           [--keep-case]
  *
  * TRAIN, DEV and TEST are label<TAB>text files, read with the default
  * tokenizer (as `tcat train` reads them). The pipeline is fitted on TRAIN
@@ -12,7 +13,9 @@
  * predicted ("-": skipped) and, with --pred, the predicted label names go
  * to OUT one per line (for ../shared/peers/score.py); --dev-pred writes
  * DEV's the same way, from the fitted model (for choosing settings on dev
- * without a second fit). Punctuation tokens
+ * without a second fit); --proba writes TEST's class probabilities, every
+ * class in label order as `tcat predict --proba` does (label<TAB>p...),
+ * for blending with other models' (bench/compare/blend_oof.py). Punctuation tokens
  * are kept in the corpus, as `tcat train` keeps them (cli/train.c), and
  * the family's "punct" hyperparameter decides whether it reads them.
  * --keep-case turns the tokenizer's case folding off (Kim keeps TREC's
@@ -41,6 +44,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +58,8 @@
 
 static const char usage[] =
     "usage: nnbench FAMILY PARAMS_JSON TRAIN DEV TEST [--threads N] [--seed N]\n"
-    "               [--vectors FILE] [--unlabeled FILE] [--pred OUT] [--dev-pred OUT]\n"
-    "               [--keep-case]\n"
+    "               [--vectors FILE] [--unlabeled FILE] [--pred OUT] [--proba OUT]\n"
+    "               [--dev-pred OUT] [--keep-case]\n"
     "  --unlabeled FILE: text without labels, a document a line, for the in-domain\n"
     "  word vectors (\"init\":\"skipgram\"), as `tcat train --unlabeled`\n"
     "  DEV or TEST '-': none (no early stopping / no prediction)\n";
@@ -86,9 +90,10 @@ static size_t *labelled(const tcat_corpus *c, size_t *n)
 }
 
 /* The most probable label of each of the n rows of proba (K each), one
- * name per line to path; 0 or the I/O exit code. */
+ * name per line to path; with all, every label and its probability
+ * instead (label<TAB>p<TAB>..., label order); 0 or the I/O exit code. */
 static int write_pred(const char *path, const float *proba, size_t n, size_t K,
-                      const tcat_labels *labels)
+                      const tcat_labels *labels, bool all)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -97,6 +102,13 @@ static int write_pred(const char *path, const float *proba, size_t n, size_t K,
     }
     for (size_t i = 0; i < n; i++) {
         const float *r = proba + i * K;
+        if (all) {
+            for (size_t k = 0; k < K; k++)
+                fprintf(f, "%s%s\t%.6f", k ? "\t" : "", tcat_labels_name(labels, (int32_t)k),
+                        r[k]);
+            fputc('\n', f);
+            continue;
+        }
         size_t b = 0;
         for (size_t k = 1; k < K; k++)
             if (r[k] > r[b])
@@ -113,7 +125,7 @@ static int write_pred(const char *path, const float *proba, size_t n, size_t K,
 int main(int argc, char **argv)
 {
     const char *pos[5], *vectors_path = NULL, *pred_path = NULL, *unlabeled_path = NULL;
-    const char *dev_pred_path = NULL;
+    const char *dev_pred_path = NULL, *proba_path = NULL;
     int npos = 0, threads = 1;
     bool keep_case = false;
     unsigned long long seed = 1;
@@ -154,6 +166,8 @@ int main(int argc, char **argv)
                 unlabeled_path = v;
             else if (!strcmp(a, "--pred"))
                 pred_path = v;
+            else if (!strcmp(a, "--proba"))
+                proba_path = v;
             else if (!strcmp(a, "--dev-pred"))
                 dev_pred_path = v;
             else {
@@ -295,7 +309,9 @@ int main(int argc, char **argv)
             goto done;
         }
         pred_s = tcat_now() - t1;
-        if (pred_path && (code = write_pred(pred_path, proba, ntest, K, labels)) != 0)
+        if (pred_path && (code = write_pred(pred_path, proba, ntest, K, labels, false)) != 0)
+            goto done;
+        if (proba_path && (code = write_pred(proba_path, proba, ntest, K, labels, true)) != 0)
             goto done;
     }
     if (dev_pred_path && dev_path) {
@@ -310,7 +326,7 @@ int main(int argc, char **argv)
             code = fail("predict dev", st, &err);
             goto done;
         }
-        code = write_pred(dev_pred_path, dp, dev.n, K, labels);
+        code = write_pred(dev_pred_path, dp, dev.n, K, labels, false);
         free(dp);
         if (code != 0)
             goto done;
