@@ -244,14 +244,14 @@ static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
         const json_t *p = order[r]->params;
         char what[128];
         summarize(order[r]->family, p, what, sizeof what);
-        /* a member refitted as a bag of seeds (search/search.h) */
-        size_t seeds = order[r]->picks && order[r]->bag > 1 ? order[r]->bag : 1;
+        /* a network scored and refitted as a bag of seeds (search/search.h) */
+        size_t seeds = order[r]->bag > 1 ? order[r]->bag : 1;
         if (o->verbosity >= 1)
             fprintf(stderr, "  %2zu  %.4f  %6.1fs  %8.0f/s  weight %u  %-8s %s%s%s%s\n", r + 1,
                     order[r]->score, order[r]->seconds, order[r]->predict_rate, order[r]->picks,
                     order[r]->family, what, order[r]->balanced ? ", balanced" : "",
                     order[r]->portfolio ? "" : " (random)",
-                    seeds > 1 ? ", refitted as a bag of seeds" : "");
+                    seeds > 1 ? ", a bag of seeds" : "");
         json_array_append_new(
             board, json_pack("{s:i, s:s, s:O, s:s, s:b, s:f, s:f, s:f, s:i, s:i}", "rank",
                              (int)(r + 1), "family", order[r]->family, "params", p,
@@ -259,7 +259,7 @@ static json_t *leaderboard(const options *o, tcat_candidate *c, size_t n)
                              "portfolio", order[r]->portfolio, "heldout_score", order[r]->score,
                              "fit_seconds", order[r]->seconds, "predict_docs_per_s",
                              round(order[r]->predict_rate), "ensemble_weight",
-                             (int)order[r]->picks, "refit_seeds", (int)seeds));
+                             (int)order[r]->picks, "seeds", (int)seeds));
     }
     free(order);
     return board;

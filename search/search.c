@@ -313,9 +313,9 @@ static tcat_status evaluate_share(const tcat_search_opts *o, const tcat_plan *pl
 }
 
 /* Seeds a network is bagged over at the top rung of a k-fold plan, and
- * so in the model (pipelines/bag.h): on MPQA and ChnSentiCorp one cheap
- * CNN's test macro-F1 moved by up to 4 points between seeds, and beside
- * the linear members the mean of three gained more than any one did. */
+ * so in the model (pipelines/bag.h): the portfolio's CNN scored MPQA's
+ * test at 0.798 to 0.838 macro-F1 over seeds 1-3, and out of fold 0.797
+ * with one seed per fold against 0.816 as a bag of three. */
 #define NET_BAG 3
 
 /* The copies candidate c's top rung and refit fit: NET_BAG for a family

@@ -278,7 +278,7 @@ expect_out_has "info: the cnn member" "cnn"
 run train "$T/train.tsv" -o "$T/rnn.tcat" --models rnn --params '{"dim":8,"hidden":4,"epochs":2}' \
     --report "$T/rnn.json"
 expect_rc "train --models rnn" 0
-if grep -q '"refit_seeds": *3' "$T/rnn.json"; then ok; else fail "train --report: the rnn is not a bag of 3 seeds"; fi
+if grep -q '"seeds": *3' "$T/rnn.json"; then ok; else fail "train --report: the rnn is not a bag of 3 seeds"; fi
 run info "$T/rnn.tcat"
 expect_out_has "info: the rnn member is a bag" "bag=3"
 head -5 "$T/unlabeled.txt" | "$TCAT" predict "$T/rnn.tcat" >"$T/out" 2>"$T/err"
