@@ -46,7 +46,11 @@
  * threads. A search bounded by time depends on the clock.
  *
  * Budget: steps start only while their estimated cost (from the lower
- * rung, or the family's first step) leaves room for the refit; every fit
+ * rung, or the family's first step) leaves room for the refit; for a
+ * known-good network's top rung, the cost of its first fold (a network's
+ * fit grows slower than its data, so the lower rung overstates it), and a
+ * top rung starts no fold that its pace so far says would end past the
+ * deadline (the candidate is then unscored); every fit
  * stops at 85% of the budget with what it has learnt, a step cut short
  * this way is not counted (except the first candidate: a model is always
  * returned), and the refit stops at 99%. When no candidate reaches the
