@@ -22,11 +22,11 @@ uint64_t tcat_bag_seed(uint64_t seed, size_t i)
     return tcat_splitmix64(&s);
 }
 
-/* The effective hyperparameters: the first copy's plus "bag". */
-static tcat_status record(bag *b, tcat_error *err)
+/* The effective hyperparameters: the first copy's plus "bag": copies. */
+static tcat_status record(bag *b, size_t copies, tcat_error *err)
 {
     json_t *p = json_deep_copy(tcat_pipeline_params(b->copy[0]));
-    if (!p || json_object_set_new(p, "bag", json_integer((json_int_t)b->fitted)) != 0) {
+    if (!p || json_object_set_new(p, "bag", json_integer((json_int_t)copies)) != 0) {
         json_decref(p);
         return tcat_fail(err, TCAT_ERR_NOMEM, "out of memory");
     }
@@ -44,8 +44,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
     for (size_t i = 0; i < b->n; i++) {
         /* a copy that would end past the deadline is left out: the
          * copies so far are a bag already */
-        double per = (tcat_now() - start) / (double)(i ? i : 1);
-        if (i > 0 && o->deadline > 0 && tcat_now() + per > o->deadline)
+        if (tcat_pace_overruns(start, i, o->deadline))
             break;
         tcat_fit_opts fo = *o;
         fo.seed = tcat_bag_seed(o->seed, i);
@@ -54,7 +53,7 @@ static tcat_status fit(tcat_pipeline *p, const tcat_docs *train, const tcat_docs
             return st;
         b->fitted = i + 1;
     }
-    return record(b, err);
+    return record(b, b->fitted, err);
 }
 
 static tcat_status predict_proba(const tcat_pipeline *p, const tcat_docs *docs, float *proba,
@@ -135,7 +134,7 @@ static tcat_status load(tcat_pipeline *p, const tcat_mreader *r, const char *pre
             return st;
     }
     b->fitted = b->n;
-    return record(b, err);
+    return record(b, b->fitted, err);
 }
 
 static json_t *describe(const tcat_pipeline *p)
@@ -181,9 +180,7 @@ tcat_status tcat_bag_create(tcat_pipeline **out, const tcat_pipeline_ops *ops,
         st = ops->create(&b->copy[i], params, nclasses, err);
     if (st == TCAT_OK) {
         b->base.multilabel = b->copy[0]->multilabel;
-        b->fitted = n; /* what the hyperparameters say until fit */
-        st = record(b, err);
-        b->fitted = 0;
+        st = record(b, n, err); /* what the hyperparameters say until fit */
     }
     if (st != TCAT_OK) {
         json_decref(b->base.params);

@@ -230,3 +230,11 @@ double tcat_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+bool tcat_pace_overruns(double start, size_t done, double deadline)
+{
+    if (done == 0 || deadline <= 0)
+        return false;
+    double now = tcat_now();
+    return now + (now - start) / (double)done > deadline;
+}

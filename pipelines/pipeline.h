@@ -184,4 +184,10 @@ const void *tcat_pipeline_get(const tcat_mreader *r, const char *prefix, const c
 /* Seconds on a monotonic clock (for deadlines). */
 double tcat_now(void);
 
+/* True when one more step, at the mean pace of the `done` steps taken
+ * since `start` (tcat_now values), would end past deadline; false when
+ * nothing is done yet or deadline is 0 (none). For loops of like steps
+ * (a bag's copies, a candidate's folds) that stop rather than overrun. */
+bool tcat_pace_overruns(double start, size_t done, double deadline);
+
 #endif

@@ -355,8 +355,7 @@ static tcat_status evaluate(const tcat_search_opts *o, const tcat_plan *plan, si
     for (size_t f = 0; f < plan->npairs && st == TCAT_OK; f++) {
         /* a fold that would end past the deadline, at the pace of those
          * before it, is not started: the candidate goes unscored */
-        double per_fold = f > 0 ? (tcat_now() - start) / (double)f : 0;
-        if (f > 0 && deadline > 0 && tcat_now() + per_fold > deadline) {
+        if (tcat_pace_overruns(start, f, deadline)) {
             *cut = true;
             break;
         }

@@ -70,15 +70,16 @@ def stratified_folds(rows, k, seed):
 
 
 def texts(d, test):
+    """The documents both systems predict, written once per folder: test.tsv
+    (for nnbench) and test.txt (its texts, for tcat predict)."""
     write(d + "/test.tsv", test)
     with open(d + "/test.txt", "w", encoding="utf-8") as f:
         f.writelines(x + "\n" for _, x in test)
 
 
-def linear(a, d, train, test):
-    """The linear setting fitted on train: its probabilities on test."""
+def linear(a, d, train):
+    """The linear setting fitted on train: its probabilities on d's texts."""
     write(d + "/lin.tsv", train)
-    texts(d, test)
     setting = LINEAR if a.linear is None else json.loads(a.linear)
     subprocess.run([a.tcat, "train", d + "/lin.tsv", "-o", d + "/lin.tcat", "--models", "linear",
                     "--params", json.dumps(setting), "--threads", str(a.threads), "-q"],
@@ -89,11 +90,11 @@ def linear(a, d, train, test):
     return probs(d + "/lin.p")
 
 
-def network(a, d, train, dev, test):
-    """The network fitted on train, stopping on dev: its probabilities on test."""
+def network(a, d, train, dev):
+    """The network fitted on train, stopping on dev: its probabilities on d's
+    texts."""
     write(d + "/net.tsv", train)
     write(d + "/netdev.tsv", dev)
-    texts(d, test)
     subprocess.run([a.nnbench, a.net_family, a.net or json.dumps(NET), d + "/net.tsv",
                     d + "/netdev.tsv", d + "/test.tsv", "--threads", str(a.threads), "--seed",
                     "1", "--proba", d + "/net.p"], check=True, stdout=subprocess.DEVNULL)
@@ -152,15 +153,17 @@ def main():
                 os.mkdir(d)
                 # the linear model fits all of fit; the network stops on a
                 # tenth of it, as the search's fits do
-                lin += linear(a, d, fit, held)
+                texts(d, held)
+                lin += linear(a, d, fit)
                 net += network(a, d, [r for i, r in enumerate(fit) if i not in inner],
-                               [r for i, r in enumerate(fit) if i in inner], held)
+                               [r for i, r in enumerate(fit) if i in inner])
                 gold += held
             rows = [("out of fold (%d-fold, %d docs)" % (a.folds, len(pool)),
                      blends(a.shared, gold, lin, net, tmp))]
             d = tmp + "/test"
             os.mkdir(d)
-            l, n = linear(a, d, train, test), network(a, d, train, dev, test)
+            texts(d, test)
+            l, n = linear(a, d, train), network(a, d, train, dev)
             rows.append(("test (%d docs)" % len(test), blends(a.shared, test, l, n, tmp)))
         for where, r in rows:
             print("| %s | %s | %.4f | %.4f | %.4f | %.4f | %+.2f |"
